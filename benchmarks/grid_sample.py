@@ -23,19 +23,10 @@ import numpy as np
 import minigrad
 import minigrad.nn.functional as F
 
-from .run import CLOCKS, set_threads
+from .run import CLOCKS, best_ms, set_threads
 
 CASES = (("2d", "bilinear"), ("2d", "nearest"), ("2d", "bicubic"), ("3d", "bilinear"),
          ("3d", "nearest"))  # fmt: skip
-
-
-def _time(fn, repeat: int, clock) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = clock()
-        fn()
-        best = min(best, clock() - start)
-    return best * 1e3
 
 
 def _case(lib, functional, x, grid, mode: str, backward: bool):
@@ -78,10 +69,10 @@ def main(argv=None) -> int:
         grid = rng.uniform(-1.1, 1.1, (args.batch, *spatial, len(spatial))).astype(np.float32)
         for backward in (False, True):
             pass_name = "fwd+bwd" if backward else "forward"
-            ours = _time(_case(minigrad, F, x, grid, mode, backward), args.repeat, clock)
+            ours = best_ms(_case(minigrad, F, x, grid, mode, backward), args.repeat, clock)
             theirs = None
             if torch is not None:
-                theirs = _time(_case(torch, torch_f, x, grid, mode, backward), args.repeat, clock)
+                theirs = best_ms(_case(torch, torch_f, x, grid, mode, backward), args.repeat, clock)
             ratio = f"{ours / theirs:6.1f}" if theirs else "     -"
             shown = f"{theirs:9.3f}" if theirs else "        -"
             print(f"{dims:4s} {mode:9s} {pass_name:9s} {ours:12.3f} {shown} {ratio}")

@@ -24,7 +24,7 @@ import numpy as np
 import minigrad
 from minigrad.vision import ops
 
-from .run import CLOCKS, set_threads
+from .run import CLOCKS, best_ms, set_threads
 
 WHEEL = "/opt/pypi-more/files/torchvision-0.28.0-*.whl"
 
@@ -36,15 +36,6 @@ def _boxes(k: int, size: int, seed: int = 0) -> np.ndarray:
     wh = rng.uniform(1, size * 0.5, (k, 2))
     batch = rng.integers(0, 2, (k, 1))
     return np.concatenate([batch, xy, np.minimum(xy + wh, size - 1)], 1).astype(np.float32)
-
-
-def _time(fn, repeat: int, clock) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = clock()
-        fn()
-        best = min(best, clock() - start)
-    return best * 1e3
 
 
 def _minigrad_case(op, x, rois, backward: bool):
@@ -112,10 +103,10 @@ def main(argv=None) -> int:
                 "roi_pool": lambda a, b: ops.roi_pool(a, b, 7, 1.0),
             }
             for name, op in cases.items():
-                ours = _time(_minigrad_case(op, x, rois, backward), args.repeat, clock)
+                ours = best_ms(_minigrad_case(op, x, rois, backward), args.repeat, clock)
                 theirs = None
                 if name == "roi_align" and tv_roi_align is not None:
-                    theirs = _time(
+                    theirs = best_ms(
                         _torchvision_case(tv_roi_align, x, rois, backward), args.repeat, clock
                     )
                 ratio = f"{ours / theirs:6.2f}" if theirs else "     -"

@@ -69,6 +69,17 @@ def minor_faults() -> int:
 CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
 
 
+def best_ms(fn, repeats: int, clock) -> float:
+    """Milliseconds of the fastest of ``repeats`` calls of ``fn``, timed with ``clock`` (one of
+    :data:`CLOCKS`' functions): the single-operation benchmarks' measure."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = clock()
+        fn()
+        best = min(best, clock() - start)
+    return best * 1e3
+
+
 def time_steps(
     steps: dict, repeats: int, warmup: int = 3, block: int = 5, clock: str = "wall"
 ) -> dict:

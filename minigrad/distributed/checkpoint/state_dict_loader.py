@@ -7,11 +7,11 @@ on 1, one of 1 on 2)."""
 from __future__ import annotations
 
 import pickle
-import warnings
 
 import numpy as np
 
 from ... import no_grad, tensor
+from ..._warnings import warn_user
 from ...tensor import Tensor
 from .. import distributed_c10d as c10d
 from . import _plan
@@ -147,11 +147,10 @@ def load_state_dict(
     planner=None,
 ) -> None:
     """Deprecated in PyTorch (its ``FutureWarning``): :func:`load`."""
-    warnings.warn(
+    warn_user(
         "`load_state_dict` is deprecated and will be removed in future versions. Please use "
         "`load` instead.",
         FutureWarning,
-        stacklevel=2,
     )
     if coordinator_rank != 0:
         raise NotImplementedError("dcp.load_state_dict: rank 0 is minigrad's coordinator")

@@ -5,8 +5,8 @@ dict of tensors, DTensors and objects from every rank at once, each rank its own
 from __future__ import annotations
 
 import pickle
-import warnings
 
+from ..._warnings import warn_user
 from ...tensor import Tensor
 from .. import distributed_c10d as c10d
 from . import _plan
@@ -145,11 +145,10 @@ def save_state_dict(
     planner=None,
 ):
     """Deprecated in PyTorch (its ``FutureWarning``): :func:`save`."""
-    warnings.warn(
+    warn_user(
         "`save_state_dict` is deprecated and will be removed in future versions.Please use "
         "`save` instead.",
         FutureWarning,
-        stacklevel=2,
     )
     if coordinator_rank != 0:
         raise NotImplementedError("dcp.save_state_dict: rank 0 is minigrad's coordinator")
