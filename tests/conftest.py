@@ -61,19 +61,26 @@ def _seed():
 @pytest.fixture(autouse=True)
 def _process_wide_settings_restored():
     """Process-wide settings a program sets as PyTorch programs do (float32 matmul precision,
-    minigrad's and PyTorch's; distributions' default validation) are put back after each test: a later test in the same
-    worker must not see them (seen with another test order: 7 failures)."""
+    distributions' default validation; minigrad's and PyTorch's) are put back after each test:
+    a later test in the same worker must not see them (seen with another test order)."""
     from minigrad.backends import cuda
     from minigrad.distributions.distribution import Distribution
 
     precision, validate = cuda.get_float32_matmul_precision(), Distribution._validate_args
     torch = sys.modules.get("torch")  # PyTorch itself, where a test imported it
-    theirs = torch.get_float32_matmul_precision() if torch is not None else None
+    if torch is not None and not hasattr(torch, "get_float32_matmul_precision"):
+        torch = None  # (a partly imported or stand-in module)
+    theirs = None
+    if torch is not None:
+        from torch.distributions import Distribution as TorchDistribution
+
+        theirs = torch.get_float32_matmul_precision(), TorchDistribution._validate_args
     yield
     cuda.set_float32_matmul_precision(precision)
     Distribution._validate_args = validate
     if theirs is not None and sys.modules.get("torch") is torch:
-        torch.set_float32_matmul_precision(theirs)
+        torch.set_float32_matmul_precision(theirs[0])
+        TorchDistribution._validate_args = theirs[1]
 
 
 PROGRAMS = Path(__file__).parent / "programs"

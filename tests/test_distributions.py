@@ -139,6 +139,17 @@ def test_categorical_sampling_follows_the_probabilities_and_reinforce_trains():
     assert D.Categorical(logits=logits).probs[2].item() > 0.9
 
 
+@pytest.fixture
+def validation_on():
+    """Both libraries' default argument validation on (PyTorch's default), whatever a test run
+    before in this worker left; put back after."""
+    before = D.Distribution._validate_args, TD.Distribution._validate_args
+    D.Distribution.set_default_validate_args(True)
+    TD.Distribution.set_default_validate_args(True)
+    yield
+    D.Distribution._validate_args, TD.Distribution._validate_args = before
+
+
 @pytest.mark.parametrize(
     "make",
     [
@@ -153,7 +164,7 @@ def test_categorical_sampling_follows_the_probabilities_and_reinforce_trains():
         lambda d, m: d.Independent(d.Normal(m.zeros(2), m.ones(2)), 2),
     ],
 )
-def test_invalid_arguments_raise_as_torch(make):
+def test_invalid_arguments_raise_as_torch(make, validation_on):
     with pytest.raises(ValueError) as theirs:
         make(TD, torch)
     with pytest.raises(ValueError) as ours:

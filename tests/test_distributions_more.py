@@ -369,32 +369,44 @@ def test_straight_through_one_hot_passes_the_gradient_to_probs():
 def test_validation_errors_as_torch():
     for lib in (minigrad, torch):
         d = lib.distributions
+        before = d.Distribution._validate_args  # on, as by default, whatever ran before
+        d.Distribution.set_default_validate_args(True)
+        try:
+            _check_validation_errors(lib, d)
+        finally:
+            d.Distribution.set_default_validate_args(before)
 
-        def t(v, lib=lib):
-            return lib.tensor(v, dtype=lib.float64)
 
-        with pytest.raises(ValueError, match="probs"):
-            d.ContinuousBernoulli(t([1.5]), validate_args=True)
-        with pytest.raises(ValueError, match="probs"):
-            d.NegativeBinomial(t([2.0]), probs=t([1.0]))
-        with pytest.raises(ValueError, match="support"):
-            d.NegativeBinomial(t([2.0]), probs=t([0.5])).log_prob(t([0.5]))
-        with pytest.raises(NotImplementedError, match="inhomogeneous"):
-            d.Multinomial(t(3.0), probs=t([0.5, 0.5]))
-        with pytest.raises(ValueError, match="dim"):
-            d.LKJCholesky(1)
-        with pytest.raises(ValueError, match="df"):
-            d.Wishart(t(1.5), covariance_matrix=lib.eye(3, dtype=lib.float64))
-        with pytest.raises(ValueError, match="scale"):
-            d.GeneralizedPareto(t([0.0]), t([-1.0]), t([0.1]))
-        with pytest.raises(ValueError):  # (PyTorch's names its Gamma's concentration)
-            d.FisherSnedecor(t([-1.0]), t([2.0]))
-        with pytest.raises(ValueError, match="concentration"):
-            d.InverseGamma(t([-1.0]), t([2.0]))
-        with pytest.raises(ValueError):
-            d.Multinomial(3, probs=t([0.5, 0.5])).log_prob(t([-1.0, 4.0]))
-    with pytest.raises(ValueError, match="Exactly one"):
-        D.Wishart(_t(4.0), covariance_matrix=_t(_COV[0]), scale_tril=_t(_TRIL[0]))
+def _check_validation_errors(lib, d):
+    """The distributions' argument checks, with validation on (``lib``'s ``d``)."""
+
+    def t(v, lib=lib):
+        return lib.tensor(v, dtype=lib.float64)
+
+    with pytest.raises(ValueError, match="probs"):
+        d.ContinuousBernoulli(t([1.5]), validate_args=True)
+    with pytest.raises(ValueError, match="probs"):
+        d.NegativeBinomial(t([2.0]), probs=t([1.0]))
+    with pytest.raises(ValueError, match="support"):
+        d.NegativeBinomial(t([2.0]), probs=t([0.5])).log_prob(t([0.5]))
+    with pytest.raises(NotImplementedError, match="inhomogeneous"):
+        d.Multinomial(t(3.0), probs=t([0.5, 0.5]))
+    with pytest.raises(ValueError, match="dim"):
+        d.LKJCholesky(1)
+    with pytest.raises(ValueError, match="df"):
+        d.Wishart(t(1.5), covariance_matrix=lib.eye(3, dtype=lib.float64))
+    with pytest.raises(ValueError, match="scale"):
+        d.GeneralizedPareto(t([0.0]), t([-1.0]), t([0.1]))
+    with pytest.raises(ValueError):  # (PyTorch's names its Gamma's concentration)
+        d.FisherSnedecor(t([-1.0]), t([2.0]))
+    with pytest.raises(ValueError, match="concentration"):
+        d.InverseGamma(t([-1.0]), t([2.0]))
+    with pytest.raises(ValueError):
+        d.Multinomial(3, probs=t([0.5, 0.5])).log_prob(t([-1.0, 4.0]))
+
+
+with pytest.raises(ValueError, match="Exactly one"):
+    D.Wishart(_t(4.0), covariance_matrix=_t(_COV[0]), scale_tril=_t(_TRIL[0]))
 
 
 @pytest.mark.parametrize("name,args,kwargs,values", CASES, ids=IDS)

@@ -170,7 +170,9 @@ def test_plr_numeric_embeddings(programs):
 
 def test_informer_probsparse(programs):
     ours, theirs = _both(programs, "informer_probsparse")  # sampled keys, topk(sorted=False),
-    assert close(ours.losses, theirs.losses, 1e-4, 1e-5)  # advanced-index writes, ProbMask
+    # advanced-index writes, ProbMask; float32 drift over the steps (summation orders in
+    # backward): in float64 the losses agree to 7e-9
+    assert close(ours.losses, theirs.losses, 2e-3, 1e-5)
     assert ours.losses[-1] < 0.5 * ours.losses[0]
     # the distilling Conv1d's bias feeds BatchNorm1d, so its true gradient is 0 and Adam steps
     # it by the sign of rounding noise: the running means (not the training losses) drift apart

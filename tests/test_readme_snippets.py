@@ -130,6 +130,7 @@ SKIPPED = {
     "    fully_shard(block)": "needs several processes (tests/fsdp_checks.py runs it on 2 ranks)",
     '"attn.o": Row()': "needs several processes (tests/tp_checks.py runs it on 2 ranks)",
     'checkpoint_id="ckpt")': "writes a folder; tests/dist20_program.py runs it on 2 ranks",
+    "schedule = ScheduleGPipe(": "needs 2 processes (tests/dist20_program.py runs it on 2 ranks)",
 }
 
 NEEDS = {  # marker -> optional package (or program) it needs
