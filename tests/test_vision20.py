@@ -588,3 +588,102 @@ def test_quantized_mean_as_pytorchs():
         expected, got = theirs.mean(dims, keepdim=keepdim), ours.mean(dims, keepdim=keepdim)
         np.testing.assert_array_equal(got.int_repr().numpy(), expected.int_repr().numpy())
         assert (got.q_scale(), got.q_zero_point()) == (expected.q_scale(), 7)
+
+
+def _fixed_qparams_model(nn, tq):
+    """QuantStub → conv → Hardsigmoid → Sigmoid → Tanh → Softmax → DeQuantStub."""
+
+    class Fixed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.quant, self.conv, self.dequant = (
+                tq.QuantStub(),
+                nn.Conv2d(2, 2, 1),
+                tq.DeQuantStub(),
+            )
+            self.hs, self.sig, self.tanh, self.soft = (
+                nn.Hardsigmoid(),
+                nn.Sigmoid(),
+                nn.Tanh(),
+                nn.Softmax(1),
+            )
+
+        def forward(self, x):
+            return self.dequant(self.soft(self.tanh(self.sig(self.hs(self.conv(self.quant(x)))))))
+
+    return Fixed()
+
+
+def test_fixed_qparams_fake_quant_as_pytorchs():
+    """``prepare_qat`` attaches PyTorch's fixed-qparams fake-quantize to a training
+    Hardsigmoid/Sigmoid/Softmax (grid 1/256, 0) and Tanh (2/256, 128): the same state-dict keys
+    and values, the same fake-quantized outputs; eval ``prepare`` leaves them unobserved;
+    ``convert`` takes them off."""
+    torch = pytest.importorskip("torch")
+    import minigrad.ao.quantization as mq
+
+    tq = torch.ao.quantization
+    theirs, ours = _fixed_qparams_model(torch.nn, tq), _fixed_qparams_model(minigrad.nn, mq)
+    _load_into(ours, theirs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        theirs.qconfig, ours.qconfig = tq.default_qat_qconfig, mq.default_qat_qconfig
+        tq.prepare_qat(theirs, inplace=True), mq.prepare_qat(ours, inplace=True)
+        state = theirs.state_dict()
+        assert list(ours.state_dict()) == list(state)
+        for key, value in ours.state_dict().items():
+            if ".hs." in f".{key}" or key.startswith(("sig.", "tanh.", "soft.")):
+                np.testing.assert_array_equal(value.numpy(), state[key].numpy())
+        assert type(ours.hs.activation_post_process) is mq.FixedQParamsFakeQuantize
+        post = ours.tanh.activation_post_process.activation_post_process
+        assert type(post) is mq.FixedQParamsObserver and post.calculate_qparams()[1].item() == 128
+        x = np.random.default_rng(0).standard_normal((2, 2, 3, 3)).astype(np.float32) * 3
+        for mod in ("hs", "sig", "tanh", "soft"):  # each module's fake-quantized output
+            xt, xm = torch.from_numpy(x), minigrad.tensor(x)
+            got = ours.get_submodule(mod)(xm).detach().numpy()
+            np.testing.assert_allclose(
+                got, theirs.get_submodule(mod)(xt).detach().numpy(), atol=1e-7
+            )
+        xt, xm = torch.from_numpy(x), minigrad.tensor(x)  # the whole model, observing
+        expected = theirs(xt).detach().numpy()
+        np.testing.assert_allclose(ours(xm).detach().numpy(), expected, atol=1e-6)
+        mq.convert(ours.eval(), inplace=True)
+        assert type(ours.hs) is minigrad.nn.Hardsigmoid and not list(ours.hs.children())
+        assert not ours.hs._forward_hooks
+        plain = _fixed_qparams_model(minigrad.nn, mq).eval()
+        plain.qconfig = mq.default_qconfig
+        mq.prepare(plain, inplace=True)
+        assert not hasattr(plain.hs, "activation_post_process")
+    with pytest.raises(AssertionError, match="observer must be a FixedQParamsObserver"):
+        mq.FixedQParamsFakeQuantize(mq.MinMaxObserver)
+
+
+def test_quantized_hardsigmoid_as_pytorchs():
+    """``F.hardsigmoid`` / ``quantized.functional.hardsigmoid`` of quantized tensors: PyTorch's
+    integers on its fixed output grids (quint8, qint8, qint32, whose upper half saturates),
+    in place, and its errors; qint32 quantization saturates at 2**31 - 1 (it wrapped)."""
+    torch = pytest.importorskip("torch")
+    from torch.ao.nn.quantized import functional as tqf
+
+    from minigrad.ao.nn.quantized import functional as mqf
+
+    x = np.linspace(-4, 4, 41, dtype=np.float32)
+    for name, zp in [("quint8", 100), ("qint8", 10), ("qint32", 10)]:
+        theirs = torch.quantize_per_tensor(torch.from_numpy(x), 0.05, zp, getattr(torch, name))
+        ours = minigrad.quantize_per_tensor(minigrad.tensor(x), 0.05, zp, getattr(minigrad, name))
+        expected, got = torch.nn.functional.hardsigmoid(theirs), minigrad.nn.Hardsigmoid()(ours)
+        np.testing.assert_array_equal(got.int_repr().numpy(), expected.int_repr().numpy())
+        assert (got.q_scale(), got.q_zero_point()) == (expected.q_scale(), expected.q_zero_point())
+        assert mqf.hardsigmoid(ours, inplace=True) is ours
+        np.testing.assert_array_equal(ours.int_repr().numpy(), expected.int_repr().numpy())
+    for fn in (tqf.hardsigmoid, mqf.hardsigmoid):
+        with pytest.raises(ValueError, match="must be quantized"):
+            fn((torch if fn is tqf.hardsigmoid else minigrad).ones(2))
+    scales = minigrad.tensor([0.1, 0.2])
+    channels = minigrad.quantize_per_channel(
+        minigrad.ones(2, 2), scales, minigrad.tensor([0, 0]), 0, minigrad.quint8
+    )
+    with pytest.raises(RuntimeError, match="kPerTensorAffine"):
+        minigrad.nn.functional.hardsigmoid(channels)
+    big = minigrad.quantize_per_tensor(minigrad.tensor([1e10, -1e10]), 1.0, 0, minigrad.qint32)
+    assert big.int_repr().tolist() == [2**31 - 1, -(2**31)]

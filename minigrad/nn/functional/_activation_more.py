@@ -64,10 +64,19 @@ def softshrink(input, lambd: float = 0.5):
     )
 
 
-@kernel_dtypes("hardsigmoid_cpu")
 def hardsigmoid(input, inplace: bool = False):
     """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between (gradient 1/6 strictly
-    between, 0 at ±3, as PyTorch); its gradient is not differentiable again, as PyTorch's."""
+    between, 0 at ±3, as PyTorch); its gradient is not differentiable again, as PyTorch's.
+    A quantized input runs PyTorch's quantized kernel (output on the fixed grid of [0, 1])."""
+    if getattr(input, "is_quantized", False):
+        from ...ao.nn.quantized.functional import hardsigmoid as quantized_hardsigmoid
+
+        return quantized_hardsigmoid(input, inplace)
+    return _float_hardsigmoid(input, inplace)
+
+
+@kernel_dtypes("hardsigmoid_cpu")
+def _float_hardsigmoid(input, inplace: bool = False):
     return maybe_inplace(_hardsigmoid, input, inplace, ("HardsigmoidBackward0",) * 2)
 
 
