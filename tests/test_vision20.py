@@ -33,7 +33,8 @@ _TV_FILES = [
     "maxvit",
     *["resnet", "mobilenetv2", "shufflenetv2", "quantization.utils", "quantization.resnet"],
     *["quantization.mobilenetv2", "quantization.shufflenetv2", "googlenet", "inception"],
-    *["quantization.googlenet", "quantization.inception"],
+    *["quantization.googlenet", "quantization.inception", "mobilenetv3"],
+    "quantization.mobilenetv3",
 ]
 
 
@@ -687,3 +688,121 @@ def test_quantized_hardsigmoid_as_pytorchs():
         minigrad.nn.functional.hardsigmoid(channels)
     big = minigrad.quantize_per_tensor(minigrad.tensor([1e10, -1e10]), 1.0, 0, minigrad.qint32)
     assert big.int_repr().tolist() == [2**31 - 1, -(2**31)]
+
+
+def _small_mobilenet_v3(ns):
+    """Three blocks of MobileNetV3 (gates, ReLU and hard-swish, a residual, a stride) from
+    ``ns``'s quantization ``mobilenetv3`` module, ReLUs swapped as the builder does."""
+    conf = ns.float_v3.InvertedResidualConfig
+    rows = [(8, 3, 8, 8, True, "RE", 1), (8, 3, 16, 16, True, "HS", 2)]
+    rows.append((16, 3, 32, 16, True, "HS", 1))
+    settings = [conf(*row, 1, 1.0) for row in rows]
+    model = ns.v3.QuantizableMobileNetV3(
+        settings, 32, num_classes=10, block=ns.v3.QuantizableInvertedResidual
+    )
+    ns.utils._replace_relu(model)
+    return model
+
+
+def test_quantizable_mobilenet_v3_qat_route_as_torchvisions(tv, monkeypatch):
+    """torchvision's ``quantize=True`` route for MobileNetV3 on a small variant with copied
+    weights: the same float outputs; after ``fuse_model(is_qat=True)``, ``prepare_qat``
+    (qnnpack's QAT qconfig: fixed-qparams fake-quantize on the hard-sigmoid gates) the same
+    state-dict keys and fake-quantized outputs; after ``convert`` the same keys, module types
+    and quantized outputs within one output step."""
+    import torch
+
+    import minigrad.ao.quantization as mq
+    from minigrad.vision.models import mobilenetv3
+    from minigrad.vision.models.quantization import mobilenetv3 as ours_v3
+    from minigrad.vision.models.quantization import utils
+
+    ours_ns = types.SimpleNamespace(v3=ours_v3, float_v3=mobilenetv3, utils=utils)
+    theirs_ns = types.SimpleNamespace(
+        v3=tv.quantization_mobilenetv3, float_v3=tv.mobilenetv3, utils=tv.quantization_utils
+    )
+    torch.manual_seed(0)
+    theirs = _small_mobilenet_v3(theirs_ns)
+    init = minigrad.nn.init
+    with monkeypatch.context() as patch:  # ours gets theirs' values: its own init is skipped
+        for name in [n for n in dir(init) if n.endswith("_") and not n.startswith("_")]:
+            patch.setattr(init, name, lambda tensor, *args, **kwargs: tensor)
+        ours = _small_mobilenet_v3(ours_ns)
+    x = np.random.default_rng(0).random((1, 3, 32, 32), dtype=np.float32)
+    xt, xm = torch.from_numpy(x), minigrad.tensor(x)
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():  # batch norms off their initial values, with the batch's statistics
+        for mod in theirs.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d):
+                mod.momentum = 1.0
+                mod.weight.add_(0.2 * torch.rand(mod.weight.shape, generator=gen))
+                mod.bias.add_(0.1 * torch.randn(mod.bias.shape, generator=gen))
+        theirs(torch.cat([xt, xt.flip(2)]))
+    _load_into(ours, theirs)
+    expected = theirs.eval()(xt).detach().numpy()
+    np.testing.assert_allclose(ours.eval()(xm).detach().numpy(), expected, atol=1e-5)
+    engines = minigrad.backends.quantized.engine, torch.backends.quantized.engine
+    tq = torch.ao.quantization
+    try:
+        minigrad.backends.quantized.engine = torch.backends.quantized.engine = "qnnpack"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # the eager entry points warn it
+            for model, q in ((theirs, tq), (ours, mq)):  # the builder's route, in training mode
+                model.train().fuse_model(is_qat=True)
+                model.qconfig = q.get_default_qat_qconfig("qnnpack")
+                q.prepare_qat(model, inplace=True)
+            assert list(ours.state_dict()) == list(theirs.state_dict())
+            gate = ours.features[1].block[1].scale_activation.activation_post_process
+            assert type(gate) is mq.FixedQParamsFakeQuantize
+            expected = theirs.eval()(xt).detach().numpy()  # observes; running statistics kept
+            np.testing.assert_allclose(ours.eval()(xm).detach().numpy(), expected, atol=1e-4)
+            # as torchvision loads its QAT checkpoint here: theirs' observed qparams (ours
+            # differ in the last bits, from float sums in other orders, which flips roundings)
+            _load_into(ours, theirs)
+            tq.convert(theirs, inplace=True), mq.convert(ours, inplace=True)
+        assert _quantization_keys(ours) == _quantization_keys(theirs)
+        packed = "LinearPackedParams"
+        names = [
+            (n, type(m).__name__) for n, m in theirs.named_modules() if type(m).__name__ != packed
+        ]
+        assert [(n, type(m).__name__) for n, m in ours.named_modules()] == names
+        first = {}  # the first block (gate: hard-sigmoid, mul; residual add) within one step
+        for key, model in (("theirs", theirs), ("ours", ours)):
+            hook = lambda m, i, o, key=key: first.__setitem__(key, o.int_repr().numpy())  # noqa: E731
+            model.features[1].register_forward_hook(hook)
+        expected = theirs(xt).numpy()
+        got = ours(xm).numpy()
+        assert np.abs(first["ours"].astype(int) - first["theirs"]).max() <= 1
+        # the logits: PyTorch's qnnpack kernels requantize (and round biases) otherwise than
+        # the FBGEMM arithmetic minigrad follows, and one-step flips add up over the blocks
+        step = theirs.classifier[3].scale
+        np.testing.assert_allclose(got, expected, rtol=0, atol=step * 6.001)
+    finally:
+        minigrad.backends.quantized.engine, torch.backends.quantized.engine = engines
+
+
+def test_quantized_mobilenet_v3_large_builder(tv):
+    """``mobilenet_v3_large(quantize=True)`` (width 0.25): torchvision's quantized module types
+    (hard-sigmoid gates left float modules running the quantized kernel), a quantized forward
+    pass; the builder is registered, its enum is torchvision's, weights raise."""
+    from minigrad.vision.models import quantization
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # eager entry points; uncalibrated observers
+        ours = quantization.mobilenet_v3_large(quantize=True, num_classes=10, width_mult=0.25)
+        theirs = tv.quantization_mobilenetv3.mobilenet_v3_large(
+            quantize=True, num_classes=10, width_mult=0.25
+        )
+    packed = "LinearPackedParams"
+    names = [(n, type(m).__name__) for n, m in theirs.named_modules() if type(m).__name__ != packed]
+    assert [(n, type(m).__name__) for n, m in ours.named_modules()] == names
+    assert not ours.training and ours.features[4].block[2].fc1.weight().is_quantized
+    out = ours(minigrad.rand(1, 3, 32, 32))
+    assert out.shape == (1, 10) and not out.is_quantized
+    enum = quantization.MobileNet_V3_Large_QuantizedWeights
+    assert [m.name for m in enum] == ["IMAGENET1K_QNNPACK_V1"]
+    assert (
+        models.get_model_builder("quantized_mobilenet_v3_large") is quantization.mobilenet_v3_large
+    )
+    with pytest.raises(RuntimeError, match="no pretrained weights"):
+        quantization.mobilenet_v3_large(weights=enum.DEFAULT, quantize=True)
