@@ -657,6 +657,19 @@ def test_fixed_qparams_fake_quant_as_pytorchs():
         assert not hasattr(plain.hs, "activation_post_process")
     with pytest.raises(AssertionError, match="observer must be a FixedQParamsObserver"):
         mq.FixedQParamsFakeQuantize(mq.MinMaxObserver)
+    # FX graph mode's sigmoid observer is the same module, with the keys checked against PyTorch
+    # above (PyTorch's own prepare_qat_fx costs 2 s on first use: not run here)
+    from minigrad.ao.quantization import quantize_fx as mfx
+
+    net = minigrad.nn.Sequential(minigrad.nn.Linear(3, 3), minigrad.nn.Sigmoid()).train()
+    mapping = mq.get_default_qat_qconfig_mapping("x86")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = mfx.prepare_qat_fx(net, mapping, (minigrad.randn(2, 3),))
+    fixed = [m for m in net.modules() if type(m) is mq.FixedQParamsFakeQuantize]
+    assert len(fixed) == 1 and list(fixed[0].state_dict()) == [
+        k[len("sig.activation_post_process.") :] for k in state if k.startswith("sig.a")
+    ]
 
 
 def test_quantized_hardsigmoid_as_pytorchs():
