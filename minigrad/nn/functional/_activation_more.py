@@ -7,9 +7,10 @@ Each formula is PyTorch's, elementwise and exact, so the gradients come from the
 from __future__ import annotations
 
 from ... import backend, dtypes, ops
+from ...autograd import graph
 from ...autograd.graph import named_as
 from ...ops.activation import hardsigmoid as _hardsigmoid
-from ...ops.base import coefficient, constant, kernel_dtypes
+from ...ops.base import coefficient, constant, kernel_dtypes, refuse_dtype
 from ...ops.elementwise import linked_where
 from ._utils import maybe_inplace
 from .activation import _hardtanh, elu, leaky_relu, relu
@@ -72,11 +73,8 @@ def hardsigmoid(input, inplace: bool = False):
         from ...ao.nn.quantized.functional import hardsigmoid as quantized_hardsigmoid
 
         return quantized_hardsigmoid(input, inplace)
-    return _float_hardsigmoid(input, inplace)
-
-
-@kernel_dtypes("hardsigmoid_cpu")
-def _float_hardsigmoid(input, inplace: bool = False):
+    if isinstance(input, graph.Tensor):  # (as kernel_dtypes, after the quantized route)
+        refuse_dtype(input.dtype, "hardsigmoid_cpu", "hardsigmoid")
     return maybe_inplace(_hardsigmoid, input, inplace, ("HardsigmoidBackward0",) * 2)
 
 
