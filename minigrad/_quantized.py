@@ -155,7 +155,10 @@ def quantize_array(x, scale, zero_point, qdtype, fused: bool = False):
         q = x.astype(np.float64) * inv.astype(np.float64) + np.asarray(zero_point, np.float64)
     else:
         q = x * inv + np.asarray(zero_point, dtype=np.float32)
-    return np.clip(np.rint(q.astype(np.float32)), low, high).astype(qdtype.storage)
+    q = np.rint(q.astype(np.float32))
+    if high > 2**24:  # qint32: float32 rounds its bound up to 2**31, which would wrap
+        q = q.astype(np.float64)
+    return np.clip(q, low, high).astype(qdtype.storage)
 
 
 def _wrap(record: QuantizedArray, device):

@@ -33,7 +33,8 @@ _TV_FILES = [
     "maxvit",
     *["resnet", "mobilenetv2", "shufflenetv2", "quantization.utils", "quantization.resnet"],
     *["quantization.mobilenetv2", "quantization.shufflenetv2", "googlenet", "inception"],
-    *["quantization.googlenet", "quantization.inception"],
+    *["quantization.googlenet", "quantization.inception", "mobilenetv3"],
+    "quantization.mobilenetv3",
 ]
 
 
@@ -588,3 +589,236 @@ def test_quantized_mean_as_pytorchs():
         expected, got = theirs.mean(dims, keepdim=keepdim), ours.mean(dims, keepdim=keepdim)
         np.testing.assert_array_equal(got.int_repr().numpy(), expected.int_repr().numpy())
         assert (got.q_scale(), got.q_zero_point()) == (expected.q_scale(), 7)
+
+
+def _fixed_qparams_model(nn, tq):
+    """QuantStub → conv → Hardsigmoid → Sigmoid → Tanh → Softmax → DeQuantStub."""
+
+    class Fixed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.quant, self.conv, self.dequant = (
+                tq.QuantStub(),
+                nn.Conv2d(2, 2, 1),
+                tq.DeQuantStub(),
+            )
+            self.hs, self.sig, self.tanh, self.soft = (
+                nn.Hardsigmoid(),
+                nn.Sigmoid(),
+                nn.Tanh(),
+                nn.Softmax(1),
+            )
+
+        def forward(self, x):
+            return self.dequant(self.soft(self.tanh(self.sig(self.hs(self.conv(self.quant(x)))))))
+
+    return Fixed()
+
+
+def test_fixed_qparams_fake_quant_as_pytorchs():
+    """``prepare_qat`` attaches PyTorch's fixed-qparams fake-quantize to a training
+    Hardsigmoid/Sigmoid/Softmax (grid 1/256, 0) and Tanh (2/256, 128): the same state-dict keys
+    and values, the same fake-quantized outputs; eval ``prepare`` leaves them unobserved;
+    ``convert`` takes them off."""
+    torch = pytest.importorskip("torch")
+    import minigrad.ao.quantization as mq
+
+    tq = torch.ao.quantization
+    theirs, ours = _fixed_qparams_model(torch.nn, tq), _fixed_qparams_model(minigrad.nn, mq)
+    _load_into(ours, theirs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        theirs.qconfig, ours.qconfig = tq.default_qat_qconfig, mq.default_qat_qconfig
+        tq.prepare_qat(theirs, inplace=True), mq.prepare_qat(ours, inplace=True)
+        state = theirs.state_dict()
+        assert list(ours.state_dict()) == list(state)
+        for key, value in ours.state_dict().items():
+            if ".hs." in f".{key}" or key.startswith(("sig.", "tanh.", "soft.")):
+                np.testing.assert_array_equal(value.numpy(), state[key].numpy())
+        assert type(ours.hs.activation_post_process) is mq.FixedQParamsFakeQuantize
+        post = ours.tanh.activation_post_process.activation_post_process
+        assert type(post) is mq.FixedQParamsObserver and post.calculate_qparams()[1].item() == 128
+        x = np.random.default_rng(0).standard_normal((2, 2, 3, 3)).astype(np.float32) * 3
+        for mod in ("hs", "sig", "tanh", "soft"):  # each module's fake-quantized output
+            xt, xm = torch.from_numpy(x), minigrad.tensor(x)
+            got = ours.get_submodule(mod)(xm).detach().numpy()
+            np.testing.assert_allclose(
+                got, theirs.get_submodule(mod)(xt).detach().numpy(), atol=1e-7
+            )
+        xt, xm = torch.from_numpy(x), minigrad.tensor(x)  # the whole model, observing
+        expected = theirs(xt).detach().numpy()
+        np.testing.assert_allclose(ours(xm).detach().numpy(), expected, atol=1e-6)
+        mq.convert(ours.eval(), inplace=True)
+        assert type(ours.hs) is minigrad.nn.Hardsigmoid and not list(ours.hs.children())
+        assert not ours.hs._forward_hooks
+        plain = _fixed_qparams_model(minigrad.nn, mq).eval()
+        plain.qconfig = mq.default_qconfig
+        mq.prepare(plain, inplace=True)
+        assert not hasattr(plain.hs, "activation_post_process")
+    with pytest.raises(AssertionError, match="observer must be a FixedQParamsObserver"):
+        mq.FixedQParamsFakeQuantize(mq.MinMaxObserver)
+    # FX graph mode's sigmoid observer is the same module, with the keys checked against PyTorch
+    # above (PyTorch's own prepare_qat_fx costs 2 s on first use: not run here)
+    from minigrad.ao.quantization import quantize_fx as mfx
+
+    net = minigrad.nn.Sequential(minigrad.nn.Linear(3, 3), minigrad.nn.Sigmoid()).train()
+    mapping = mq.get_default_qat_qconfig_mapping("x86")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = mfx.prepare_qat_fx(net, mapping, (minigrad.randn(2, 3),))
+    fixed = [m for m in net.modules() if type(m) is mq.FixedQParamsFakeQuantize]
+    assert len(fixed) == 1 and list(fixed[0].state_dict()) == [
+        k[len("sig.activation_post_process.") :] for k in state if k.startswith("sig.a")
+    ]
+
+
+def test_quantized_hardsigmoid_as_pytorchs():
+    """``F.hardsigmoid`` / ``quantized.functional.hardsigmoid`` of quantized tensors: PyTorch's
+    integers on its fixed output grids (quint8, qint8, qint32, whose upper half saturates),
+    in place, and its errors; qint32 quantization saturates at 2**31 - 1 (it wrapped)."""
+    torch = pytest.importorskip("torch")
+    from torch.ao.nn.quantized import functional as tqf
+
+    from minigrad.ao.nn.quantized import functional as mqf
+
+    x = np.linspace(-4, 4, 41, dtype=np.float32)
+    for name, zp in [("quint8", 100), ("qint8", 10), ("qint32", 10)]:
+        theirs = torch.quantize_per_tensor(torch.from_numpy(x), 0.05, zp, getattr(torch, name))
+        ours = minigrad.quantize_per_tensor(minigrad.tensor(x), 0.05, zp, getattr(minigrad, name))
+        expected, got = torch.nn.functional.hardsigmoid(theirs), minigrad.nn.Hardsigmoid()(ours)
+        np.testing.assert_array_equal(got.int_repr().numpy(), expected.int_repr().numpy())
+        assert (got.q_scale(), got.q_zero_point()) == (expected.q_scale(), expected.q_zero_point())
+        assert mqf.hardsigmoid(ours, inplace=True) is ours
+        np.testing.assert_array_equal(ours.int_repr().numpy(), expected.int_repr().numpy())
+    for fn in (tqf.hardsigmoid, mqf.hardsigmoid):
+        with pytest.raises(ValueError, match="must be quantized"):
+            fn((torch if fn is tqf.hardsigmoid else minigrad).ones(2))
+    scales = minigrad.tensor([0.1, 0.2])
+    channels = minigrad.quantize_per_channel(
+        minigrad.ones(2, 2), scales, minigrad.tensor([0, 0]), 0, minigrad.quint8
+    )
+    with pytest.raises(RuntimeError, match="kPerTensorAffine"):
+        minigrad.nn.functional.hardsigmoid(channels)
+    big = minigrad.quantize_per_tensor(minigrad.tensor([1e10, -1e10]), 1.0, 0, minigrad.qint32)
+    assert big.int_repr().tolist() == [2**31 - 1, -(2**31)]
+
+
+def _small_mobilenet_v3(ns):
+    """Three blocks of MobileNetV3 (gates, ReLU and hard-swish, a residual, a stride) from
+    ``ns``'s quantization ``mobilenetv3`` module, ReLUs swapped as the builder does."""
+    conf = ns.float_v3.InvertedResidualConfig
+    rows = [(8, 3, 8, 8, True, "RE", 1), (8, 3, 16, 16, True, "HS", 2)]
+    rows.append((16, 3, 32, 16, True, "HS", 1))
+    settings = [conf(*row, 1, 1.0) for row in rows]
+    model = ns.v3.QuantizableMobileNetV3(
+        settings, 32, num_classes=10, block=ns.v3.QuantizableInvertedResidual
+    )
+    ns.utils._replace_relu(model)
+    return model
+
+
+def test_quantizable_mobilenet_v3_qat_route_as_torchvisions(tv, monkeypatch):
+    """torchvision's ``quantize=True`` route for MobileNetV3 on a small variant with copied
+    weights: the same float outputs; after ``fuse_model(is_qat=True)``, ``prepare_qat``
+    (qnnpack's QAT qconfig: fixed-qparams fake-quantize on the hard-sigmoid gates) the same
+    state-dict keys and fake-quantized outputs; after ``convert`` the same keys, module types
+    and quantized outputs within one output step."""
+    import torch
+
+    import minigrad.ao.quantization as mq
+    from minigrad.vision.models import mobilenetv3
+    from minigrad.vision.models.quantization import mobilenetv3 as ours_v3
+    from minigrad.vision.models.quantization import utils
+
+    ours_ns = types.SimpleNamespace(v3=ours_v3, float_v3=mobilenetv3, utils=utils)
+    theirs_ns = types.SimpleNamespace(
+        v3=tv.quantization_mobilenetv3, float_v3=tv.mobilenetv3, utils=tv.quantization_utils
+    )
+    torch.manual_seed(0)
+    theirs = _small_mobilenet_v3(theirs_ns)
+    init = minigrad.nn.init
+    with monkeypatch.context() as patch:  # ours gets theirs' values: its own init is skipped
+        for name in [n for n in dir(init) if n.endswith("_") and not n.startswith("_")]:
+            patch.setattr(init, name, lambda tensor, *args, **kwargs: tensor)
+        ours = _small_mobilenet_v3(ours_ns)
+    x = np.random.default_rng(0).random((1, 3, 32, 32), dtype=np.float32)
+    xt, xm = torch.from_numpy(x), minigrad.tensor(x)
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():  # batch norms off their initial values, with the batch's statistics
+        for mod in theirs.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d):
+                mod.momentum = 1.0
+                mod.weight.add_(0.2 * torch.rand(mod.weight.shape, generator=gen))
+                mod.bias.add_(0.1 * torch.randn(mod.bias.shape, generator=gen))
+        theirs(torch.cat([xt, xt.flip(2)]))
+    _load_into(ours, theirs)
+    expected = theirs.eval()(xt).detach().numpy()
+    np.testing.assert_allclose(ours.eval()(xm).detach().numpy(), expected, atol=1e-5)
+    engines = minigrad.backends.quantized.engine, torch.backends.quantized.engine
+    tq = torch.ao.quantization
+    try:
+        minigrad.backends.quantized.engine = torch.backends.quantized.engine = "qnnpack"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # the eager entry points warn it
+            for model, q in ((theirs, tq), (ours, mq)):  # the builder's route, in training mode
+                model.train().fuse_model(is_qat=True)
+                model.qconfig = q.get_default_qat_qconfig("qnnpack")
+                q.prepare_qat(model, inplace=True)
+            assert list(ours.state_dict()) == list(theirs.state_dict())
+            gate = ours.features[1].block[1].scale_activation.activation_post_process
+            assert type(gate) is mq.FixedQParamsFakeQuantize
+            expected = theirs.eval()(xt).detach().numpy()  # observes; running statistics kept
+            np.testing.assert_allclose(ours.eval()(xm).detach().numpy(), expected, atol=1e-4)
+            # as torchvision loads its QAT checkpoint here: theirs' observed qparams (ours
+            # differ in the last bits, from float sums in other orders, which flips roundings)
+            _load_into(ours, theirs)
+            tq.convert(theirs, inplace=True), mq.convert(ours, inplace=True)
+        assert _quantization_keys(ours) == _quantization_keys(theirs)
+        packed = "LinearPackedParams"
+        names = [
+            (n, type(m).__name__) for n, m in theirs.named_modules() if type(m).__name__ != packed
+        ]
+        assert [(n, type(m).__name__) for n, m in ours.named_modules()] == names
+        first = {}  # the first block (gate: hard-sigmoid, mul; residual add) within one step
+        for key, model in (("theirs", theirs), ("ours", ours)):
+            hook = lambda m, i, o, key=key: first.__setitem__(key, o.int_repr().numpy())  # noqa: E731
+            model.features[1].register_forward_hook(hook)
+        expected = theirs(xt).numpy()
+        got = ours(xm).numpy()
+        assert np.abs(first["ours"].astype(int) - first["theirs"]).max() <= 1
+        # the logits: PyTorch's qnnpack kernels requantize (and round biases) otherwise than
+        # the FBGEMM arithmetic minigrad follows, and one-step flips add up over the blocks
+        step = theirs.classifier[3].scale
+        np.testing.assert_allclose(got, expected, rtol=0, atol=step * 6.001)
+    finally:
+        minigrad.backends.quantized.engine, torch.backends.quantized.engine = engines
+
+
+def test_quantized_mobilenet_v3_large_builder():
+    """``mobilenet_v3_large(quantize=True)`` (width 0.25): converted by the QAT route (the
+    module types against torchvision's are checked on the small variant above; its full
+    builder costs 2 s under PyTorch): quantized convs, linears, hard-swishes and gate muls,
+    the hard-sigmoid gates left float modules running the quantized kernel, eval mode, a
+    quantized forward pass; the builder is registered, its enum is torchvision's, weights
+    raise."""
+    from minigrad.ao.nn import quantized as nnq
+    from minigrad.vision.models import quantization
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # eager entry points; uncalibrated observers
+        ours = quantization.mobilenet_v3_large(quantize=True, num_classes=10, width_mult=0.25)
+    types_ = {type(m) for m in ours.modules()}
+    assert not types_ & {minigrad.nn.Conv2d, minigrad.nn.Linear, minigrad.nn.Hardswish}
+    assert {nnq.Conv2d, nnq.Linear, nnq.Hardswish, nnq.QFunctional} <= types_
+    gate = ours.features[4].block[2]
+    assert type(gate.scale_activation) is minigrad.nn.Hardsigmoid and not ours.training
+    assert not list(gate.scale_activation.children()) and gate.fc1.weight().is_quantized
+    out = ours(minigrad.rand(1, 3, 32, 32))
+    assert out.shape == (1, 10) and not out.is_quantized
+    enum = quantization.MobileNet_V3_Large_QuantizedWeights
+    assert [m.name for m in enum] == ["IMAGENET1K_QNNPACK_V1"]
+    assert (
+        models.get_model_builder("quantized_mobilenet_v3_large") is quantization.mobilenet_v3_large
+    )
+    with pytest.raises(RuntimeError, match="no pretrained weights"):
+        quantization.mobilenet_v3_large(weights=enum.DEFAULT, quantize=True)

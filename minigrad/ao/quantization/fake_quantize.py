@@ -12,9 +12,12 @@ from ...nn.modules.module import Module
 from ...ops.quantize import fake_quantize_per_channel_affine, fake_quantize_per_tensor_affine
 from ..nn.quantized.functional import choose_qparams
 from .observer import (
+    FixedQParamsObserver,
     MovingAverageMinMaxObserver,
     MovingAveragePerChannelMinMaxObserver,
     _with_args,
+    default_fixed_qparams_range_0to1_observer,
+    default_fixed_qparams_range_neg1to1_observer,
 )
 
 _PER_CHANNEL = (
@@ -126,6 +129,39 @@ class FakeQuantize(FakeQuantizeBase):
         super()._load_from_state_dict(state_dict, prefix, missing, used, errors, assign)
 
 
+class FixedQParamsFakeQuantize(FakeQuantize):
+    """Fake quantization to a fixed grid (a :class:`FixedQParamsObserver`'s): ``scale`` and
+    ``zero_point`` are the observer's own buffers, which observing never changes; what
+    ``prepare_qat`` attaches to Hardsigmoid, Sigmoid, Softmax and Tanh."""
+
+    def __init__(self, observer):
+        super().__init__(observer=observer)
+        if type(self.activation_post_process) is not FixedQParamsObserver:
+            raise AssertionError(
+                f"{type(self).__name__}'s observer must be a {FixedQParamsObserver.__name__}"
+            )
+        self._observer_ctr = observer
+        self.scale = self.activation_post_process.scale
+        self.zero_point = self.activation_post_process.zero_point
+        if self.is_per_channel:
+            raise AssertionError(
+                "Only per tensor quantization is supported FixedQParamsFakeQuantize module, "
+                f"got qscheme:{self.qscheme}"
+            )
+
+    def calculate_qparams(self):
+        return self.scale, self.zero_point
+
+    def extra_repr(self) -> str:
+        post = self.activation_post_process
+        return (
+            f"fake_quant_enabled={self.fake_quant_enabled}, observer_enabled="
+            f"{self.observer_enabled}, scale={self.scale}, zero_point={self.zero_point}, "
+            f"dtype={self.dtype}, quant_min={post.quant_min}, quant_max={post.quant_max}, "
+            f"qscheme={self.qscheme}"
+        )
+
+
 class FusedMovingAvgObsFakeQuantize(FakeQuantize):
     """PyTorch's fused observer + fake-quantize module (``version=1`` QAT qconfigs): a
     moving-average min/max, qparams by FBGEMM's ``ChooseQuantizationParams`` (which rounds a
@@ -231,3 +267,11 @@ default_fused_per_channel_wt_fake_quant = FusedMovingAvgObsFakeQuantize.with_arg
     observer=MovingAveragePerChannelMinMaxObserver, quant_min=-128, quant_max=127,
     dtype=dtypes.qint8, qscheme=_quantized.per_channel_symmetric,
 )  # fmt: skip
+default_fixed_qparams_range_neg1to1_fake_quant = FixedQParamsFakeQuantize.with_args(
+    observer=default_fixed_qparams_range_neg1to1_observer
+)
+default_fixed_qparams_range_0to1_fake_quant = FixedQParamsFakeQuantize.with_args(
+    observer=default_fixed_qparams_range_0to1_observer
+)
+default_symmetric_fixed_qparams_fake_quant = default_fixed_qparams_range_neg1to1_fake_quant
+default_affine_fixed_qparams_fake_quant = default_fixed_qparams_range_0to1_fake_quant

@@ -346,6 +346,29 @@ class PlaceholderObserver(ObserverBase):
         raise Exception("calculate_qparams should not be called for PlaceholderObserver")
 
 
+class FixedQParamsObserver(ObserverBase):
+    """The observer of an op whose output range is fixed (hardsigmoid, sigmoid, softmax in
+    [0, 1], tanh in [-1, 1]): it records nothing and answers its fixed ``scale``/``zero_point``
+    (float32 and int32 buffers of one element, saved with the model, as PyTorch's)."""
+
+    def __init__(
+        self, scale, zero_point, dtype=dtypes.quint8, qscheme=_quantized.per_tensor_affine,
+        quant_min=0, quant_max=255, is_dynamic=False, **kwargs,
+    ):  # fmt: skip
+        if is_dynamic:
+            raise NotImplementedError("FixedQParamsObserver doesn't support dynamic quantization")
+        super().__init__(dtype=dtype, is_dynamic=is_dynamic)
+        self.quant_min, self.quant_max, self.qscheme = quant_min, quant_max, qscheme
+        self.register_buffer("scale", tensor([scale], dtype=dtypes.float32))
+        self.register_buffer("zero_point", tensor([zero_point], dtype=dtypes.int32))
+
+    def forward(self, X):  # noqa: N803 - PyTorch's argument name
+        return X
+
+    def calculate_qparams(self):
+        return self.scale, self.zero_point
+
+
 class NoopObserver(ObserverBase):
     """Observes nothing and has no qparams (float16 weights keep this)."""
 
@@ -405,3 +428,12 @@ default_float_qparams_observer = PerChannelMinMaxObserver.with_args(
 from ._histogram import HistogramObserver  # noqa: E402 - it builds on the classes above
 
 default_histogram_observer = HistogramObserver.with_args(quant_min=0, quant_max=127)
+# the fixed output grids of [-1, 1] (tanh) and [0, 1] (hardsigmoid, sigmoid, softmax)
+default_fixed_qparams_range_neg1to1_observer = FixedQParamsObserver.with_args(
+    scale=2.0 / 256.0, zero_point=128, dtype=dtypes.quint8, quant_min=0, quant_max=255
+)
+default_fixed_qparams_range_0to1_observer = FixedQParamsObserver.with_args(
+    scale=1.0 / 256.0, zero_point=0, dtype=dtypes.quint8, quant_min=0, quant_max=255
+)
+default_symmetric_fixed_qparams_observer = default_fixed_qparams_range_neg1to1_observer
+default_affine_fixed_qparams_observer = default_fixed_qparams_range_0to1_observer

@@ -11,6 +11,10 @@ from ..nn.intrinsic import qat as nniqat
 from ..nn.intrinsic import quantized as nniq
 from ..nn.intrinsic.quantized import dynamic as nniqd
 from ..nn.quantized import dynamic as nnqd
+from .fake_quantize import (
+    default_fixed_qparams_range_0to1_fake_quant,
+    default_fixed_qparams_range_neg1to1_fake_quant,
+)
 from .stubs import DeQuantStub, QuantStub
 
 DEFAULT_STATIC_QUANT_MODULE_MAPPINGS = {
@@ -64,6 +68,14 @@ DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS = {
     nn.GRUCell: nnqd.GRUCell,
     nn.RNNCell: nnqd.RNNCell,
 }
+# The fake-quantize prepare_qat attaches to these (in training mode) in place of the qconfig's
+# activation one: their output range is fixed, so is its grid.
+DEFAULT_MODULE_TO_ACT_POST_PROCESS = {
+    nn.Hardsigmoid: default_fixed_qparams_range_0to1_fake_quant,
+    nn.Sigmoid: default_fixed_qparams_range_0to1_fake_quant,
+    nn.Softmax: default_fixed_qparams_range_0to1_fake_quant,
+    nn.Tanh: default_fixed_qparams_range_neg1to1_fake_quant,
+}
 # Modules PyTorch maps that minigrad has no quantized form of yet: refused by name.
 UNSUPPORTED = (
     nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d,
@@ -106,3 +118,14 @@ def get_default_qconfig_propagation_list() -> set:
         | set(DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS)
         | set(UNSUPPORTED)
     )
+
+
+def _get_special_act_post_process(module):
+    """The fixed-qparams fake-quantize constructor for ``module``'s type, or None."""
+    return DEFAULT_MODULE_TO_ACT_POST_PROCESS.get(type(module))
+
+
+def _has_special_act_post_process(module) -> bool:
+    """Whether ``module`` gets a fixed-qparams fake-quantize: a training Hardsigmoid, Sigmoid,
+    Softmax or Tanh (eval-mode ``prepare`` leaves them unobserved, as PyTorch's)."""
+    return module.training and type(module) in DEFAULT_MODULE_TO_ACT_POST_PROCESS

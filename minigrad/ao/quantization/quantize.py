@@ -24,6 +24,8 @@ from .qconfig import (
 )
 from .quantization_mappings import (
     UNSUPPORTED,
+    _get_special_act_post_process,
+    _has_special_act_post_process,
     get_default_dynamic_quant_module_mappings,
     get_default_qat_module_mappings,
     get_default_qconfig_propagation_list,
@@ -61,9 +63,12 @@ def _needs_observation(module) -> bool:
     return getattr(module, "qconfig", None) is not None
 
 
-def _insert_observer(module) -> None:
+def _insert_observer(module, special=None) -> None:
+    """Attach ``qconfig.activation()`` (or the ``special`` constructor, a fixed-qparams
+    fake-quantize) to ``module``'s output."""
     if _needs_observation(module) and not isinstance(module, DeQuantStub):
-        module.add_module("activation_post_process", module.qconfig.activation())
+        post = module.qconfig.activation() if special is None else special()
+        module.add_module("activation_post_process", post)
         module.register_forward_hook(_observer_forward_hook)
 
 
@@ -79,6 +84,8 @@ def _add_observer_(module, propagation_list, non_leaf_module_list=None) -> None:
             non_leaf_module_list is not None and type(child) in non_leaf_module_list
         ):
             _insert_observer(child)
+        elif _has_special_act_post_process(child):
+            _insert_observer(child, _get_special_act_post_process(child))
         else:
             _add_observer_(child, propagation_list, non_leaf_module_list)
     leaf = next(iter(module.children()), None) is None

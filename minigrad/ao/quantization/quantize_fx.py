@@ -21,16 +21,15 @@ import copy
 import operator
 
 from ... import _quantized, dtypes, nn
-from ...creation import tensor
 from ...fx import GraphModule, Node, symbolic_trace
-from ...ops.quantize import fake_quantize_per_tensor_affine
 from ..nn import intrinsic as nni
 from ..nn import qat as nnqat
 from ..nn import quantized as nnq
 from ..nn.intrinsic import qat as nniqat
 from ..nn.intrinsic import quantized as nniq
+from .fake_quantize import FixedQParamsFakeQuantize
 from .fuse_modules import DEFAULT_OP_LIST_TO_FUSER_METHOD
-from .observer import ObserverBase
+from .observer import FixedQParamsObserver
 from .qconfig_mapping import QConfigMapping
 from .quantization_mappings import get_default_qat_module_mappings
 from .utils import deprecated_entry_point
@@ -132,26 +131,11 @@ def _fixed_qparams(gm, node):
     return _FIXED_QPARAMS.get(name)
 
 
-class FixedQParamsObserver(ObserverBase):
-    """The observer of an op whose output range is fixed (sigmoid, tanh): it records nothing
-    and answers its ``scale``/``zero_point``; in QAT mode (``fake_quant``) its forward
-    fake-quantizes as ``FixedQParamsFakeQuantize``."""
-
-    def __init__(self, scale: float, zero_point: int, fake_quant: bool = False):
-        super().__init__(dtype=dtypes.quint8)
-        self.scale, self.zero_point, self.fake_quant = scale, zero_point, fake_quant
-        self.quant_min, self.quant_max, self.qscheme = 0, 255, _quantized.per_tensor_affine
-
-    def forward(self, x):
-        if not self.fake_quant:
-            return x
-        return fake_quantize_per_tensor_affine(x, self.scale, self.zero_point, 0, 255)
-
-    def calculate_qparams(self):
-        return tensor([self.scale]), tensor([self.zero_point])
-
-    def extra_repr(self) -> str:
-        return f"scale={self.scale}, zero_point={self.zero_point}"
+def _fixed_observer(scale: float, zero_point: int, is_qat: bool):
+    """The observer of an op whose output range is fixed (sigmoid, tanh): eager mode's
+    ``FixedQParamsObserver``, inside a ``FixedQParamsFakeQuantize`` for QAT, as PyTorch's."""
+    observer = FixedQParamsObserver.with_args(scale=scale, zero_point=zero_point)
+    return FixedQParamsFakeQuantize(observer) if is_qat else observer()
 
 
 def _is_observer(node) -> bool:
@@ -363,7 +347,7 @@ def _insert_observers(gm, qconfigs, is_qat: bool) -> None:
             observers.new(node, qconfig)
         elif _fixed_qparams(gm, node) is not None and node.args and isinstance(node.args[0], Node):
             observers.observed(node.args[0], qconfig, node)
-            fixed = FixedQParamsObserver(*_fixed_qparams(gm, node), fake_quant=is_qat)
+            fixed = _fixed_observer(*_fixed_qparams(gm, node), is_qat)
             observers.new(node, qconfig, module=fixed)
         elif _is_sharing(gm, node):
             _observe_sharing(gm, node, qconfig, observers)

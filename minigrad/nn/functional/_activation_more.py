@@ -7,9 +7,10 @@ Each formula is PyTorch's, elementwise and exact, so the gradients come from the
 from __future__ import annotations
 
 from ... import backend, dtypes, ops
+from ...autograd import graph
 from ...autograd.graph import named_as
 from ...ops.activation import hardsigmoid as _hardsigmoid
-from ...ops.base import coefficient, constant, kernel_dtypes
+from ...ops.base import coefficient, constant, kernel_dtypes, refuse_dtype
 from ...ops.elementwise import linked_where
 from ._utils import maybe_inplace
 from .activation import _hardtanh, elu, leaky_relu, relu
@@ -64,10 +65,16 @@ def softshrink(input, lambd: float = 0.5):
     )
 
 
-@kernel_dtypes("hardsigmoid_cpu")
 def hardsigmoid(input, inplace: bool = False):
     """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between (gradient 1/6 strictly
-    between, 0 at ±3, as PyTorch); its gradient is not differentiable again, as PyTorch's."""
+    between, 0 at ±3, as PyTorch); its gradient is not differentiable again, as PyTorch's.
+    A quantized input runs PyTorch's quantized kernel (output on the fixed grid of [0, 1])."""
+    if getattr(input, "is_quantized", False):
+        from ...ao.nn.quantized.functional import hardsigmoid as quantized_hardsigmoid
+
+        return quantized_hardsigmoid(input, inplace)
+    if isinstance(input, graph.Tensor):  # (as kernel_dtypes, after the quantized route)
+        refuse_dtype(input.dtype, "hardsigmoid_cpu", "hardsigmoid")
     return maybe_inplace(_hardsigmoid, input, inplace, ("HardsigmoidBackward0",) * 2)
 
 

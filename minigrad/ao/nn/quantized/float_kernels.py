@@ -4,8 +4,9 @@ own ``scale``/``zero_point`` (from the observer ``convert`` found on the float l
 
 from __future__ import annotations
 
-from .... import _quantized, nn
+from .... import _quantized, dtypes, nn
 from ....autograd.grad_mode import no_grad
+from ....creation import tensor
 from ....nn.modules.module import Module
 
 
@@ -13,13 +14,24 @@ class _FloatKernel:
     """Mixin: forward = quantize(float layer(dequantize(x))); ``from_float`` shares the float
     layer's parameters and buffers."""
 
-    scale, zero_point = 1.0, 0
+    # PyTorch keeps the output qparams as buffers (saved in the state dict), except ELU's
+    _BUFFERED = True
+
+    def _set_qparams(self, scale, zero_point) -> None:
+        """The output ``scale``/``zero_point``: 0-dim float32/int64 buffers, or plain numbers."""
+        scale, zero_point = float(scale), int(zero_point)
+        if not self._BUFFERED:
+            self.scale, self.zero_point = scale, zero_point
+            return
+        self.register_buffer("scale", tensor(scale, dtype=dtypes.float32))
+        self.register_buffer("zero_point", tensor(zero_point, dtype=dtypes.int64))
 
     def forward(self, input):
         with no_grad():
             out = super().forward(input.dequantize())
-        qdtype = input.dtype if input.is_quantized else _quint8()
-        return _quantized.quantize_per_tensor(out, self.scale, self.zero_point, qdtype)
+        qdtype = input.dtype if input.is_quantized else dtypes.quint8
+        scale, zero_point = float(self.scale), int(self.zero_point)
+        return _quantized.quantize_per_tensor(out, scale, zero_point, qdtype)
 
     def _get_name(self) -> str:
         return "Quantized" + type(self).__name__
@@ -46,14 +58,8 @@ class _FloatKernel:
             new.__dict__[name] = dict(mod.__dict__[name])
         new._modules.pop("activation_post_process", None)
         new.__dict__.pop("qconfig", None)
-        new.scale, new.zero_point = float(scale.item()), int(zero_point.item())
+        new._set_qparams(scale.item(), zero_point.item())
         return new
-
-
-def _quint8():
-    from .... import dtypes
-
-    return dtypes.quint8
 
 
 def _set_affine(module, weight, bias) -> None:
@@ -69,6 +75,7 @@ class BatchNorm2d(_FloatKernel, nn.BatchNorm2d):
 
     def __init__(self, num_features, eps=1e-05, momentum=0.1, device=None, dtype=None):
         super().__init__(num_features, eps, momentum)
+        self._set_qparams(1.0, 0)
 
 
 class LayerNorm(_FloatKernel, nn.LayerNorm):
@@ -80,7 +87,7 @@ class LayerNorm(_FloatKernel, nn.LayerNorm):
     ):  # fmt: skip
         super().__init__(normalized_shape, eps, elementwise_affine)
         _set_affine(self, weight, bias)
-        self.scale, self.zero_point = float(scale), int(zero_point)
+        self._set_qparams(scale, zero_point)
 
 
 class GroupNorm(_FloatKernel, nn.GroupNorm):
@@ -92,7 +99,7 @@ class GroupNorm(_FloatKernel, nn.GroupNorm):
     ):  # fmt: skip
         super().__init__(num_groups, num_channels, eps, affine)
         _set_affine(self, weight, bias)
-        self.scale, self.zero_point = float(scale), int(zero_point)
+        self._set_qparams(scale, zero_point)
 
 
 class Hardswish(_FloatKernel, nn.Hardswish):
@@ -100,15 +107,17 @@ class Hardswish(_FloatKernel, nn.Hardswish):
 
     def __init__(self, scale, zero_point, device=None, dtype=None):
         super().__init__()
-        self.scale, self.zero_point = float(scale), int(zero_point)
+        self._set_qparams(scale, zero_point)
 
 
 class ELU(_FloatKernel, nn.ELU):
     """Quantized ELU."""
 
+    _BUFFERED = False
+
     def __init__(self, scale, zero_point, alpha=1.0):
         super().__init__(alpha)
-        self.scale, self.zero_point = float(scale), int(zero_point)
+        self._set_qparams(scale, zero_point)
 
 
 class LeakyReLU(_FloatKernel, nn.LeakyReLU):
@@ -117,7 +126,7 @@ class LeakyReLU(_FloatKernel, nn.LeakyReLU):
     def __init__(self, scale, zero_point, negative_slope=0.01, inplace=False, device=None,
                  dtype=None):  # fmt: skip
         super().__init__(negative_slope, inplace)
-        self.scale, self.zero_point = float(scale), int(zero_point)
+        self._set_qparams(scale, zero_point)
 
 
 class _InstanceNorm(_FloatKernel):
@@ -127,7 +136,7 @@ class _InstanceNorm(_FloatKernel):
     ):  # fmt: skip
         super().__init__(num_features, eps, momentum, affine, track_running_stats)
         _set_affine(self, weight, bias)
-        self.scale, self.zero_point = float(scale), int(zero_point)
+        self._set_qparams(scale, zero_point)
 
 
 class InstanceNorm1d(_InstanceNorm, nn.InstanceNorm1d):
