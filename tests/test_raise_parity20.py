@@ -64,6 +64,14 @@ RAISES = [
     ("svd-some-int", lambda m: _f(m, 3, 2).svd(1)),
     ("as_tensor-list-of-matrices", lambda m: m.as_tensor([_f(m, 2, 3), _f(m, 2, 3)])),
     ("asarray-list-of-matrices", lambda m: m.asarray([_f(m, 2, 3), _i(m)])),
+    ("split-2**70", lambda m: _i(m).split(2**70)),
+    ("chunk-2**63", lambda m: m.chunk(_i(m), 2**63)),
+    ("roll-2**70", lambda m: _i(m).roll(2**70, 0)),
+    ("rot90-2**70", lambda m: _i(m).rot90(2**70)),
+    ("diag-2**70", lambda m: m.diag(_i(m), 2**70)),
+    ("diagonal-offset-2**70", lambda m: _i(m).diagonal(2**70)),
+    ("diff-n-2**70", lambda m: _f(m, 2, 3).diff(2**70)),
+    ("polygamma-2**70", lambda m: m.polygamma(2**70, _f(m, 2, 3))),
 ]
 
 
@@ -95,6 +103,8 @@ RETURNS = [
     ("unique-counts", lambda m: m.unique(_i(m) % 2, return_counts=True)[1]),
     ("sum-keepdim-positional", lambda m: _f(m, 2, 3).sum(1, True)),
     ("amax-keepdims-alias", lambda m: _f(m, 2, 3).amax(dim=0, keepdims=True)),
+    ("roll-2**63-1", lambda m: _i(m).roll(2**63 - 1, 1)),
+    ("diag-offset-negative", lambda m: m.diag(_i(m), -1)),
 ]
 
 
