@@ -72,6 +72,16 @@ RAISES = [
     ("diagonal-offset-2**70", lambda m: _i(m).diagonal(2**70)),
     ("diff-n-2**70", lambda m: _f(m, 2, 3).diff(2**70)),
     ("polygamma-2**70", lambda m: m.polygamma(2**70, _f(m, 2, 3))),
+    ("nan_to_num-nan-tensor", lambda m: m.nan_to_num(_f(m, 2, 3), nan=_f(m, 2, 3))),
+    ("nan_to_num_-posinf-1d", lambda m: _f(m, 2, 3).nan_to_num_(0.0, m.tensor([7.0]))),
+    ("logit-eps-tensor", lambda m: m.special.logit(_f(m, 2, 3), _f(m, 3))),
+    ("threshold-value-1d", lambda m: m.nn.functional.threshold(_f(m, 2, 3), 0.5, m.ones(1))),
+    ("softplus-threshold-1d", lambda m: m.nn.functional.softplus(_f(m, 2, 3), 1, m.ones(1))),
+    ("rrelu-upper-1d", lambda m: m.nn.functional.rrelu(_f(m, 2, 3), 0.1, m.ones(1))),
+    ("softmax-dtype-tensor", lambda m: m.softmax(_f(m, 2, 3), 0, m.tensor([7]))),
+    ("softmax-dtype-int", lambda m: _f(m, 2, 3).softmax(0, -2)),
+    ("F.log_softmax-dtype-tensor", lambda m: m.nn.functional.log_softmax(_f(m, 2, 3), 0, 3, _i(m))),
+    ("Tensor.softmax-no-dim", lambda m: _f(m, 2, 3).softmax()),
 ]
 
 
@@ -105,6 +115,11 @@ RETURNS = [
     ("amax-keepdims-alias", lambda m: _f(m, 2, 3).amax(dim=0, keepdims=True)),
     ("roll-2**63-1", lambda m: _i(m).roll(2**63 - 1, 1)),
     ("diag-offset-negative", lambda m: m.diag(_i(m), -1)),
+    ("nan_to_num-0d-tensor", lambda m: m.nan_to_num(_f(m, 2, 3).log() * 0 / 0, nan=m.tensor(2.0))),
+    ("threshold-0d-value", lambda m: m.nn.functional.threshold(_f(m, 2, 3), 0.5, m.tensor(2.0))),
+    ("softmax-dtype-positional", lambda m: m.softmax(_f(m, 2, 3), 0, m.float64)),
+    ("Tensor.log_softmax-dtype", lambda m: _f(m, 2, 3).log_softmax(1, m.float64)),
+    ("F.softmax-stacklevel", lambda m: m.nn.functional.softmax(_f(m, 2, 3), 1, 3, m.float64)),
 ]
 
 
