@@ -233,6 +233,7 @@ class InPlaceMethods:
     def copy_(self, src, non_blocking=False):
         """Copy ``src``'s values into this tensor (broadcast, cast, moved across devices).
         ``non_blocking`` is accepted, as PyTorch's; the copy is always complete on return."""
+        _ops.base.check_bool_arg(non_blocking, "copy_", "non_blocking", 1)
         src = src if isinstance(src, graph.Tensor) else self.new_tensor(src)
         return self._inplace(lambda s: _copied(src.to(s.device, s.dtype).expand(s.shape)), src)
 
@@ -458,6 +459,7 @@ class InPlaceMethods:
     def fill_diagonal_(self, fill_value, wrap=False):
         """Set the main diagonal (entries with all indices equal) to ``fill_value``; a tall
         matrix restarts the diagonal every ``cols + 1`` rows with ``wrap=True``, as NumPy."""
+        _ops.base.check_bool_arg(wrap, "fill_diagonal_", "wrap", 1)
         if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
             raise RuntimeError(
                 "fill_diagonal_: dimensions must larger than 1 and all dimensions of input must "

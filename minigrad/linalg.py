@@ -18,7 +18,14 @@ from ._warnings import warn_user
 from .autograd import grad_mode
 from .autograd.graph import names_node
 from .ops import decompositions as _d
-from .ops.base import accepts_axis, constant, normalize_dim, on_input_device, refuse_dtype
+from .ops.base import (
+    accepts_axis,
+    check_bool_arg,
+    constant,
+    normalize_dim,
+    on_input_device,
+    refuse_dtype,
+)
 from .ops.decompositions import LinAlgError
 from .ops.indexing import same_dtype
 from .ops.joining import cat
@@ -294,6 +301,7 @@ def svd(A, full_matrices=True):  # noqa: N803
     default, as PyTorch) pads U and Vh to square; those extra columns carry no gradient.
     Gradients need distinct non-zero singular values, and a loss that does not depend on the
     signs (for complex ``A``, the phases) of the singular vectors."""
+    check_bool_arg(full_matrices, "linalg_svd", "full_matrices", 1)
     _matrix(A, "svd")
     _full_precision(A, "svd")
     op = _d.SVD()

@@ -82,6 +82,17 @@ RAISES = [
     ("softmax-dtype-int", lambda m: _f(m, 2, 3).softmax(0, -2)),
     ("F.log_softmax-dtype-tensor", lambda m: m.nn.functional.log_softmax(_f(m, 2, 3), 0, 3, _i(m))),
     ("Tensor.softmax-no-dim", lambda m: _f(m, 2, 3).softmax()),
+    ("sort-descending-tensor", lambda m: m.sort(_f(m, 2, 3), 0, m.tensor([7]))),
+    ("argsort-descending-int", lambda m: _f(m, 2, 3).argsort(0, -2)),
+    ("std-unbiased-int", lambda m: m.std(_f(m, 2, 3), 0, 2)),
+    ("var-unbiased-tensor", lambda m: _f(m, 2, 3).var(0, m.tensor([7]))),
+    ("lu-pivot-int", lambda m: m.lu(_f(m, 3, 3), 5)),
+    ("linalg.svd-full_matrices-int", lambda m: m.linalg.svd(_f(m, 3, 2), 0)),
+    ("copy_-non_blocking-int", lambda m: _f(m, 2, 3).copy_(_f(m, 2, 3), -2)),
+    ("fill_diagonal_-wrap-int", lambda m: _f(m, 3, 3).fill_diagonal_(1.0, 2)),
+    ("native_dropout-train-int", lambda m: m.native_dropout(_f(m, 2, 3), 0.5, -2)),
+    ("feature_dropout-train-tensor", lambda m: m.feature_dropout(_f(m, 2, 3), 0.5, m.ones(1))),
+    ("frobenius_norm-keepdim-int", lambda m: m.frobenius_norm(_f(m, 2, 3), 0, -2)),
 ]
 
 
@@ -120,6 +131,10 @@ RETURNS = [
     ("softmax-dtype-positional", lambda m: m.softmax(_f(m, 2, 3), 0, m.float64)),
     ("Tensor.log_softmax-dtype", lambda m: _f(m, 2, 3).log_softmax(1, m.float64)),
     ("F.softmax-stacklevel", lambda m: m.nn.functional.softmax(_f(m, 2, 3), 1, 3, m.float64)),
+    ("argsort-descending-positional", lambda m: m.argsort(_f(m, 2, 3), 0, True)),
+    ("std-unbiased-positional", lambda m: m.std(_f(m, 2, 3), 1, False, True)),
+    ("var-unbiased-first", lambda m: _f(m, 2, 3).var(False)),
+    ("native_dropout-eval", lambda m: m.native_dropout(_f(m, 2, 3), 0.5, False)[0]),
 ]
 
 
