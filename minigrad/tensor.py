@@ -597,15 +597,15 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
     def new_zeros(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
         """Zeros of ``size`` (``new_zeros(2, 3)``, ``new_zeros((2, 3))`` or
         ``new_zeros(size=(2, 3))``), this tensor's dtype and device unless given."""
-        sizes = _ops.sized_by_keyword(sizes, size, "new_zeros", "size")
+        sizes = _ops.sized_by_keyword(sizes, size, "new_zeros", "size", True)
         return self._new_filled(sizes, 0, dtype, device, requires_grad, "new_zeros")
 
     def new_ones(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
-        sizes = _ops.sized_by_keyword(sizes, size, "new_ones", "size")
+        sizes = _ops.sized_by_keyword(sizes, size, "new_ones", "size", True)
         return self._new_filled(sizes, 1, dtype, device, requires_grad, "new_ones")
 
     def new_empty(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
-        sizes = _ops.sized_by_keyword(sizes, size, "new_empty", "size")
+        sizes = _ops.sized_by_keyword(sizes, size, "new_empty", "size", True)
         return self._new_filled(sizes, None, dtype, device, requires_grad, "new_empty")
 
     def _new_filled(self, size, fill_value, dtype, device, requires_grad, op) -> Tensor:

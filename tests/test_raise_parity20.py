@@ -93,6 +93,12 @@ RAISES = [
     ("native_dropout-train-int", lambda m: m.native_dropout(_f(m, 2, 3), 0.5, -2)),
     ("feature_dropout-train-tensor", lambda m: m.feature_dropout(_f(m, 2, 3), 0.5, m.ones(1))),
     ("frobenius_norm-keepdim-int", lambda m: m.frobenius_norm(_f(m, 2, 3), 0, -2)),
+    ("new_zeros-no-size", lambda m: _i(m).new_zeros()),
+    ("new_empty-no-size", lambda m: _i(m).new_empty(dtype=m.float32)),
+    ("sum_to_size-no-size", lambda m: _f(m, 2, 3).sum_to_size()),
+    ("resize_-no-size", lambda m: _f(m, 2, 3).resize_()),
+    ("resize-other-count", lambda m: _f(m, 2, 3).resize(5)),
+    ("resize_as-other-count", lambda m: _f(m, 2, 3).resize_as(_f(m, 4, 5))),
 ]
 
 
@@ -135,6 +141,10 @@ RETURNS = [
     ("std-unbiased-positional", lambda m: m.std(_f(m, 2, 3), 1, False, True)),
     ("var-unbiased-first", lambda m: _f(m, 2, 3).var(False)),
     ("native_dropout-eval", lambda m: m.native_dropout(_f(m, 2, 3), 0.5, False)[0]),
+    ("new_ones-0d", lambda m: _i(m).new_ones(())),
+    ("new_zeros-size-keyword", lambda m: _i(m).new_zeros(size=(2,))),
+    ("sum_to_size-0d", lambda m: _f(m, 2, 3).sum_to_size(())),
+    ("resize-same-count", lambda m: _f(m, 2, 3).resize(3, 2)),
 ]
 
 

@@ -63,15 +63,24 @@ def dim_entry(sizes: tuple, dim, op: str):
     return sizes[dim]
 
 
-def sized_by_keyword(args: tuple, keyword, op: str, name: str) -> tuple:
+def require_sizes(args: tuple, op: str, name: str = "size") -> tuple:
+    """``args`` when at least one size was given: PyTorch's ``TypeError`` for a call with none
+    (``x.new_zeros()``, ``x.sum_to_size()``), which would otherwise mean the 0-d shape ``()``
+    (pass ``()`` for that, as in PyTorch)."""
+    if not args:
+        raise TypeError(f'{op}() missing 1 required positional arguments: "{name}"')
+    return args
+
+
+def sized_by_keyword(args: tuple, keyword, op: str, name: str, required: bool = False) -> tuple:
     """The positional sizes ``args``, or ``(keyword,)`` when the sizes came by name, as PyTorch
     also accepts (``x.reshape(shape=(2, 3))``, ``x.view(size=...)``, ``x.permute(dims=...)``).
 
     Raises:
-        TypeError: sizes given both ways.
+        TypeError: sizes given both ways, or (``required``) not at all.
     """
     if keyword is None:
-        return args
+        return require_sizes(args, op, name) if required else args
     if args:
         raise TypeError(f"{op}() got multiple values for argument '{name}'")
     return (keyword,)

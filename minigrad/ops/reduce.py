@@ -13,6 +13,7 @@ from .._memory_format import reduction_layout
 from .._warnings import warn_user
 from ..autograd import graph
 from ..autograd.graph import named_as
+from ._size import require_sizes
 from .base import (
     Op,
     accepts_axis,
@@ -313,6 +314,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 
 def sum_to_size(input, *size):
     """Sum ``input`` down to ``size``, which it must broadcast from (Tensor.sum_to_size)."""
+    require_sizes(size, "sum_to_size")
     shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
     if tuple(input.shape) == shape:
         return input
