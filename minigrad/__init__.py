@@ -202,6 +202,10 @@ absolute, negative = abs, neg
 
 def result_type(tensor1, tensor2):
     """The dtype an op on the two operands (tensors or numbers) computes in."""
+    from .ops.elementwise import check_int_scalar
+
+    for operand in (tensor1, tensor2):  # (an int beyond 64 bits has no dtype: OverflowError)
+        check_int_scalar(operand)
     return dtypes.result_type(tensor1, tensor2)
 
 

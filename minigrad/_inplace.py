@@ -372,6 +372,7 @@ class InPlaceMethods:
         """Fill with N(mean, std²) numbers. As PyTorch, a contiguous tensor of 16 elements or
         more takes the 16-wide Box-Muller fill, any other one pair by pair in memory order."""
         _check_float(self, "normal_")
+        _check_floats("normal_", mean=mean, std=std)
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {float(std):g}")
         gen = generator or backend.default_generator(self.device)
@@ -423,6 +424,7 @@ class InPlaceMethods:
     def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
         """exp of N(mean, std²) draws."""
         _check_float(self, "log_normal_")
+        _check_floats("log_normal_", mean=mean, std=std)
         _refuse_complex_kernel(self, "log_normal_cpu")
         _require(std > 0, f"log_normal_ expects std > 0.0, but found std={std}")
         gen = generator or backend.default_generator(self.device)
@@ -432,6 +434,7 @@ class InPlaceMethods:
     def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
         """Cauchy draws: median + σ·tan(π(u - ½))."""
         _check_continuous(self, "Cauchy", dtypes.cpp_type_name)
+        _check_floats("cauchy_", median=median, sigma=sigma)
         _require(sigma > 0, f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
         gen = generator or backend.default_generator(self.device)
         return self._fill_random(gen.cauchy(self.shape, self._data.dtype, median, sigma))
@@ -979,6 +982,13 @@ def _in_memory_order(data, draw):
         return draw(tuple(data.shape))
     values = draw(tuple(data.shape[d] for d in order))
     return values.transpose(np.argsort(order))
+
+
+def _check_floats(op: str, **values) -> None:
+    """A random fill's parameters (``normal_``'s ``mean``/``std``) are numbers: a tensor of
+    1+ dims raises PyTorch's ``TypeError`` (see :func:`ops.base.check_number_arg`)."""
+    for position, (name, value) in enumerate(values.items()):
+        _ops.base.check_number_arg(value, op, name, "float", position)
 
 
 def _check_float(tensor, op: str) -> None:

@@ -99,6 +99,14 @@ RAISES = [
     ("resize_-no-size", lambda m: _f(m, 2, 3).resize_()),
     ("resize-other-count", lambda m: _f(m, 2, 3).resize(5)),
     ("resize_as-other-count", lambda m: _f(m, 2, 3).resize_as(_f(m, 4, 5))),
+    ("tensor-dtype-int", lambda m: m.tensor([1.5, 2.5], 0)),
+    ("as_tensor-dtype-tensor", lambda m: m.as_tensor(_f(m, 2, 3), _i(m))),
+    ("normal_-std-tensor", lambda m: _f(m, 2, 3).normal_(0, m.ones(1))),
+    ("cauchy_-sigma-tensor", lambda m: _f(m, 2, 3).cauchy_(0, m.ones(3))),
+    ("scalar_tensor-2d", lambda m: m.scalar_tensor(_f(m, 2, 3))),
+    ("scalar_tensor-list", lambda m: m.scalar_tensor([1, 2])),
+    ("result_type-2**70", lambda m: m.result_type(_i(m), 2**70)),
+    ("isin-2**70", lambda m: m.isin(_i(m), 2**70)),
 ]
 
 
@@ -145,6 +153,9 @@ RETURNS = [
     ("new_zeros-size-keyword", lambda m: _i(m).new_zeros(size=(2,))),
     ("sum_to_size-0d", lambda m: _f(m, 2, 3).sum_to_size(())),
     ("resize-same-count", lambda m: _f(m, 2, 3).resize(3, 2)),
+    ("tensor-dtype-keyword", lambda m: m.tensor([1.5, 2.5], dtype=m.float64)),
+    ("scalar_tensor-0d", lambda m: m.scalar_tensor(m.tensor(2.5))),
+    ("isin-2**63-1", lambda m: m.isin(_i(m), 2**63 - 1)),
 ]
 
 

@@ -21,7 +21,7 @@ from .base import (
 )
 from .complex import complex as complex_of
 from .complex import complex_not_implemented, real_only
-from .elementwise import Compare, compare, isinf, isnan, promote, where
+from .elementwise import Compare, check_int_scalar, compare, isinf, isnan, promote, where
 
 
 def logical_and(input, other):
@@ -272,6 +272,8 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
         for x in (elements, test_elements)
     ):
         raise RuntimeError("Unsupported input type encountered for isin(): Bool")
+    for x in (elements, test_elements):  # (NumPy would wrap or float an int beyond 64 bits)
+        check_int_scalar(x)
     if getattr(type(elements), "_methods_batch", False) or getattr(
         type(test_elements), "_methods_batch", False
     ):  # under vmap
