@@ -440,12 +440,15 @@ class InPlaceMethods:
         return self._fill_random(gen.cauchy(self.shape, self._data.dtype, median, sigma))
 
     @_on_own_device
-    def random_(self, from_=0, to=None, *, generator=None):
-        """Integers drawn uniformly from [from, to) (``random_(to)`` is [0, to); without bounds,
-        [0, 2^mantissa] for floats and the dtype's range for integers), in memory order."""
-        full_range = to is None and from_ == 0
-        if to is None and from_ != 0:
+    def random_(self, from_=None, to=None, *, generator=None):
+        """Integers drawn uniformly from [from, to) (``random_(to)`` is [0, to), so
+        ``random_(0)`` raises as in PyTorch; without bounds, [0, 2^mantissa] for floats and the
+        dtype's range for integers), in memory order."""
+        _check_floats("random_", "int", **{"from": from_, "to": to})
+        full_range = to is None and from_ is None
+        if to is None and not full_range:
             from_, to = 0, from_
+        from_ = 0 if from_ is None else from_
         if to is None:
             to = _random_upper(self._data.dtype)
         from_, to = int(from_), int(to)
@@ -984,11 +987,11 @@ def _in_memory_order(data, draw):
     return values.transpose(np.argsort(order))
 
 
-def _check_floats(op: str, **values) -> None:
+def _check_floats(op: str, kind: str = "float", **values) -> None:
     """A random fill's parameters (``normal_``'s ``mean``/``std``) are numbers: a tensor of
     1+ dims raises PyTorch's ``TypeError`` (see :func:`ops.base.check_number_arg`)."""
     for position, (name, value) in enumerate(values.items()):
-        _ops.base.check_number_arg(value, op, name, "float", position)
+        _ops.base.check_number_arg(value, op, name, kind, position)
 
 
 def _check_float(tensor, op: str) -> None:

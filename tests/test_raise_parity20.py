@@ -107,6 +107,8 @@ RAISES = [
     ("scalar_tensor-list", lambda m: m.scalar_tensor([1, 2])),
     ("result_type-2**70", lambda m: m.result_type(_i(m), 2**70)),
     ("isin-2**70", lambda m: m.isin(_i(m), 2**70)),
+    ("random_-to-0", lambda m: _f(m, 2, 3).random_(0)),
+    ("random_-to-tensor", lambda m: _f(m, 2, 3).random_(0, m.tensor([7]))),
 ]
 
 
