@@ -109,6 +109,9 @@ RAISES = [
     ("isin-2**70", lambda m: m.isin(_i(m), 2**70)),
     ("random_-to-0", lambda m: _f(m, 2, 3).random_(0)),
     ("random_-to-tensor", lambda m: _f(m, 2, 3).random_(0, m.tensor([7]))),
+    ("torch.selu-inplace-positional", lambda m: m.selu(_f(m, 2, 3), 5)),
+    ("torch.celu-inplace-positional", lambda m: m.celu(_f(m, 2, 3), -2.0, 3)),
+    ("torch.threshold-inplace-positional", lambda m: m.threshold(_f(m, 2, 3), 0.5, 1.0, True)),
 ]
 
 
@@ -158,6 +161,8 @@ RETURNS = [
     ("tensor-dtype-keyword", lambda m: m.tensor([1.5, 2.5], dtype=m.float64)),
     ("scalar_tensor-0d", lambda m: m.scalar_tensor(m.tensor(2.5))),
     ("isin-2**63-1", lambda m: m.isin(_i(m), 2**63 - 1)),
+    ("torch.celu-alpha", lambda m: m.celu(_f(m, 2, 3) - 0.5, 2.0)),
+    ("F.selu-inplace-positional", lambda m: m.nn.functional.selu(_f(m, 2, 3), True)),
 ]
 
 
