@@ -466,6 +466,11 @@ def multi_dot(tensors):
         >>> minigrad.linalg.multi_dot([minigrad.ones(2, 3), minigrad.ones(3, 4), minigrad.ones(4)])
         tensor([12., 12.])
     """
+    if isinstance(tensors, Tensor):  # (its rows would be read as the chain of matrices)
+        raise TypeError(
+            "linalg_multi_dot(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+            "Tensor"
+        )
     tensors = list(tensors)
     if len(tensors) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")

@@ -112,6 +112,7 @@ RAISES = [
     ("torch.selu-inplace-positional", lambda m: m.selu(_f(m, 2, 3), 5)),
     ("torch.celu-inplace-positional", lambda m: m.celu(_f(m, 2, 3), -2.0, 3)),
     ("torch.threshold-inplace-positional", lambda m: m.threshold(_f(m, 2, 3), 0.5, 1.0, True)),
+    ("multi_dot-of-a-tensor", lambda m: m.linalg.multi_dot(_f(m, 2, 2, 2))),
 ]
 
 
