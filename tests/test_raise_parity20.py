@@ -113,6 +113,7 @@ RAISES = [
     ("torch.celu-inplace-positional", lambda m: m.celu(_f(m, 2, 3), -2.0, 3)),
     ("torch.threshold-inplace-positional", lambda m: m.threshold(_f(m, 2, 3), 0.5, 1.0, True)),
     ("multi_dot-of-a-tensor", lambda m: m.linalg.multi_dot(_f(m, 2, 2, 2))),
+    ("softmin-dtype-tensor", lambda m: m.nn.functional.softmin(_f(m, 2, 3), 0, 3, _i(m))),
 ]
 
 
