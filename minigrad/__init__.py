@@ -170,6 +170,7 @@ from .ops import (
     stack,
     std,
     sub,
+    subtract,
     sum,
     swapaxes,
     tan,
@@ -196,7 +197,7 @@ __version__ = TorchVersion("0.1.0")  # a str comparable with tuples, as torch.__
 
 clip = clamp
 concat = concatenate = cat
-multiply, subtract, divide = mul, sub, div
+multiply, divide = mul, div
 absolute, negative = abs, neg
 
 

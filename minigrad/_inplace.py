@@ -652,7 +652,7 @@ class InPlaceMethods:
     deg2rad_, rad2deg_, heaviside_ = _twin("deg2rad"), _twin("rad2deg"), _twin("heaviside")
     remainder_, floor_divide_ = _twin("remainder"), _twin("floor_divide")
     subtract_, multiply_, divide_, true_divide_ = (
-        _twin("sub"),
+        _twin("subtract"),
         _twin("mul"),
         _twin("div"),
         _twin("div"),

@@ -113,6 +113,8 @@ RAISES = [
     ("torch.celu-inplace-positional", lambda m: m.celu(_f(m, 2, 3), -2.0, 3)),
     ("torch.threshold-inplace-positional", lambda m: m.threshold(_f(m, 2, 3), 0.5, 1.0, True)),
     ("multi_dot-of-a-tensor", lambda m: m.linalg.multi_dot(_f(m, 2, 2, 2))),
+    ("subtract-alpha-positional", lambda m: m.subtract(_f(m, 2, 3), 0, m.tensor([7.0]))),
+    ("subtract_-alpha-positional", lambda m: _f(m, 2, 3).subtract_(0, _f(m, 3))),
     ("softmin-dtype-tensor", lambda m: m.nn.functional.softmin(_f(m, 2, 3), 0, 3, _i(m))),
 ]
 
@@ -164,6 +166,9 @@ RETURNS = [
     ("scalar_tensor-0d", lambda m: m.scalar_tensor(m.tensor(2.5))),
     ("isin-2**63-1", lambda m: m.isin(_i(m), 2**63 - 1)),
     ("torch.celu-alpha", lambda m: m.celu(_f(m, 2, 3) - 0.5, 2.0)),
+    ("subtract-alpha-keyword", lambda m: _f(m, 2, 3).subtract(_f(m, 3), alpha=2)),
+    ("subtract-number-alpha-positional", lambda m: _f(m, 2, 3).subtract(-2, 3)),
+    ("sub-deprecated-number-first", lambda m: m.sub(_f(m, 2, 3), 2, _f(m, 3))),
     ("F.selu-inplace-positional", lambda m: m.nn.functional.selu(_f(m, 2, 3), True)),
 ]
 

@@ -39,6 +39,7 @@ from .elementwise import (
     promote,
     remainder,
     sub,
+    subtract,
     where,
 )
 from .indexing import gather, getitem, index_select, scatter_add
