@@ -170,6 +170,7 @@ from .ops import (
     stack,
     std,
     sub,
+    subtract,
     sum,
     swapaxes,
     tan,
@@ -196,12 +197,16 @@ __version__ = TorchVersion("0.1.0")  # a str comparable with tuples, as torch.__
 
 clip = clamp
 concat = concatenate = cat
-multiply, subtract, divide = mul, sub, div
+multiply, divide = mul, div
 absolute, negative = abs, neg
 
 
 def result_type(tensor1, tensor2):
     """The dtype an op on the two operands (tensors or numbers) computes in."""
+    from .ops.elementwise import check_int_scalar
+
+    for operand in (tensor1, tensor2):  # (an int beyond 64 bits has no dtype: OverflowError)
+        check_int_scalar(operand)
     return dtypes.result_type(tensor1, tensor2)
 
 

@@ -9,7 +9,7 @@ from . import creation, dtypes
 from .autograd import grad_mode
 from .autograd.graph import names_node
 from .nn import functional as F
-from .ops.base import normalize_dim
+from .ops.base import check_bool_arg, normalize_dim
 from .ops.complex import complex_not_implemented
 from .ops.joining import stack
 
@@ -161,6 +161,8 @@ def norm_except_dim(v, pow=2, dim=0):
 
 def native_dropout(input, p: float, train):
     """``(output, mask)``: dropout and its bool keep-mask (all True when not training)."""
+    if train is not None:
+        check_bool_arg(train, "native_dropout", "train", 2)
     if train is False or (train is None and not grad_mode.is_grad_enabled()) or p == 0:
         return input.clone(), creation.ones(input.shape, dtype=dtypes.bool, device=input.device)
     if p == 1:
@@ -177,6 +179,7 @@ def _feature_mask(input, p):
 
 def feature_dropout(input, p: float, train: bool):
     """Zero whole channels (dims from 2 on) with probability ``p``, scaling the rest."""
+    check_bool_arg(train, "feature_dropout", "train", 2)
     if not 0 <= p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not train or p == 0:
@@ -188,6 +191,7 @@ def feature_dropout(input, p: float, train: bool):
 
 def feature_dropout_(input, p: float, train: bool):
     """In-place :func:`feature_dropout`."""
+    check_bool_arg(train, "feature_dropout_", "train", 2)
     if not train or p == 0:
         return input
     return input.mul_(_feature_mask(input, p) if p < 1 else 0)

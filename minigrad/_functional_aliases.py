@@ -17,8 +17,6 @@ SAME_SIGNATURE = (
     "adaptive_avg_pool1d",
     "avg_pool1d",
     "bilinear",
-    "celu",
-    "celu_",
     "channel_shuffle",
     "conv1d",
     "conv2d",
@@ -39,12 +37,36 @@ SAME_SIGNATURE = (
     "rms_norm",
     "rrelu",
     "rrelu_",
-    "selu",
-    "selu_",
-    "threshold",
     "threshold_",
 )
 globals().update({name: getattr(F, name) for name in SAME_SIGNATURE})
+
+
+# nn.functional's with an ``inplace`` flag PyTorch's top-level forms do not take: a third
+# positional argument there (``torch.selu(x, 5)``) raises TypeError instead of changing ``x``
+def selu(input):
+    """``torch.selu(input)``: :func:`minigrad.nn.functional.selu`."""
+    return F.selu(input)
+
+
+def selu_(input):
+    """``torch.selu_(input)``: :func:`minigrad.nn.functional.selu_`."""
+    return F.selu_(input)
+
+
+def celu(input, alpha=1.0):
+    """``torch.celu(input, alpha)``: :func:`minigrad.nn.functional.celu`."""
+    return F.celu(input, alpha)
+
+
+def celu_(input, alpha=1.0):
+    """``torch.celu_(input, alpha)``: :func:`minigrad.nn.functional.celu_`."""
+    return F.celu_(input, alpha)
+
+
+def threshold(input, threshold, value):
+    """``torch.threshold(input, threshold, value)``: :func:`minigrad.nn.functional.threshold`."""
+    return F.threshold(input, threshold, value)
 
 
 def dropout(input, p: float, train: bool):
@@ -81,6 +103,11 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enable
 
 __all__ = [
     *SAME_SIGNATURE,
+    "selu",
+    "selu_",
+    "celu",
+    "celu_",
+    "threshold",
     "dropout",
     "dropout_",
     "alpha_dropout",

@@ -233,6 +233,7 @@ class InPlaceMethods:
     def copy_(self, src, non_blocking=False):
         """Copy ``src``'s values into this tensor (broadcast, cast, moved across devices).
         ``non_blocking`` is accepted, as PyTorch's; the copy is always complete on return."""
+        _ops.base.check_bool_arg(non_blocking, "copy_", "non_blocking", 1)
         src = src if isinstance(src, graph.Tensor) else self.new_tensor(src)
         return self._inplace(lambda s: _copied(src.to(s.device, s.dtype).expand(s.shape)), src)
 
@@ -371,6 +372,7 @@ class InPlaceMethods:
         """Fill with N(mean, std²) numbers. As PyTorch, a contiguous tensor of 16 elements or
         more takes the 16-wide Box-Muller fill, any other one pair by pair in memory order."""
         _check_float(self, "normal_")
+        _check_floats("normal_", mean=mean, std=std)
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {float(std):g}")
         gen = generator or backend.default_generator(self.device)
@@ -422,6 +424,7 @@ class InPlaceMethods:
     def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
         """exp of N(mean, std²) draws."""
         _check_float(self, "log_normal_")
+        _check_floats("log_normal_", mean=mean, std=std)
         _refuse_complex_kernel(self, "log_normal_cpu")
         _require(std > 0, f"log_normal_ expects std > 0.0, but found std={std}")
         gen = generator or backend.default_generator(self.device)
@@ -431,17 +434,21 @@ class InPlaceMethods:
     def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
         """Cauchy draws: median + σ·tan(π(u - ½))."""
         _check_continuous(self, "Cauchy", dtypes.cpp_type_name)
+        _check_floats("cauchy_", median=median, sigma=sigma)
         _require(sigma > 0, f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
         gen = generator or backend.default_generator(self.device)
         return self._fill_random(gen.cauchy(self.shape, self._data.dtype, median, sigma))
 
     @_on_own_device
-    def random_(self, from_=0, to=None, *, generator=None):
-        """Integers drawn uniformly from [from, to) (``random_(to)`` is [0, to); without bounds,
-        [0, 2^mantissa] for floats and the dtype's range for integers), in memory order."""
-        full_range = to is None and from_ == 0
-        if to is None and from_ != 0:
+    def random_(self, from_=None, to=None, *, generator=None):
+        """Integers drawn uniformly from [from, to) (``random_(to)`` is [0, to), so
+        ``random_(0)`` raises as in PyTorch; without bounds, [0, 2^mantissa] for floats and the
+        dtype's range for integers), in memory order."""
+        _check_floats("random_", "int", **{"from": from_, "to": to})
+        full_range = to is None and from_ is None
+        if to is None and not full_range:
             from_, to = 0, from_
+        from_ = 0 if from_ is None else from_
         if to is None:
             to = _random_upper(self._data.dtype)
         from_, to = int(from_), int(to)
@@ -458,6 +465,7 @@ class InPlaceMethods:
     def fill_diagonal_(self, fill_value, wrap=False):
         """Set the main diagonal (entries with all indices equal) to ``fill_value``; a tall
         matrix restarts the diagonal every ``cols + 1`` rows with ``wrap=True``, as NumPy."""
+        _ops.base.check_bool_arg(wrap, "fill_diagonal_", "wrap", 1)
         if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
             raise RuntimeError(
                 "fill_diagonal_: dimensions must larger than 1 and all dimensions of input must "
@@ -644,7 +652,7 @@ class InPlaceMethods:
     deg2rad_, rad2deg_, heaviside_ = _twin("deg2rad"), _twin("rad2deg"), _twin("heaviside")
     remainder_, floor_divide_ = _twin("remainder"), _twin("floor_divide")
     subtract_, multiply_, divide_, true_divide_ = (
-        _twin("sub"),
+        _twin("subtract"),
         _twin("mul"),
         _twin("div"),
         _twin("div"),
@@ -977,6 +985,13 @@ def _in_memory_order(data, draw):
         return draw(tuple(data.shape))
     values = draw(tuple(data.shape[d] for d in order))
     return values.transpose(np.argsort(order))
+
+
+def _check_floats(op: str, kind: str = "float", **values) -> None:
+    """A random fill's parameters (``normal_``'s ``mean``/``std``) are numbers: a tensor of
+    1+ dims raises PyTorch's ``TypeError`` (see :func:`ops.base.check_number_arg`)."""
+    for position, (name, value) in enumerate(values.items()):
+        _ops.base.check_number_arg(value, op, name, kind, position)
 
 
 def _check_float(tensor, op: str) -> None:

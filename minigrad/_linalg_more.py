@@ -14,7 +14,7 @@ from . import dtypes, return_types
 from ._linalg_ex import _all_regular
 from .autograd.graph import names_node
 from .backend import DimensionError
-from .ops.base import constant, on_input_device, refuse_dtype
+from .ops.base import check_bool_arg, constant, on_input_device, refuse_dtype
 from .ops.joining import stack
 
 GeqrfResult = return_types.geqrf
@@ -297,6 +297,8 @@ def nuclear_norm(input, dim=None, keepdim=False):
 def frobenius_norm(input, dim, keepdim=False):
     """``torch.frobenius_norm``: the 2-norm of the entries over ``dim`` (one or two dims)."""
     from . import linalg
+
+    check_bool_arg(keepdim, "frobenius_norm", "keepdim", 2)
 
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     if len(dims) not in (1, 2):

@@ -16,7 +16,9 @@ def lu(A, pivot=True, get_infos=False):  # noqa: N803 - PyTorch's argument name
     """``(LU, pivots)`` (with ``info`` when ``get_infos``): deprecated ``torch.lu``, see
     :func:`minigrad.linalg.lu_factor_ex`."""
     from ._linalg_lu import lu_legacy
+    from .ops.base import check_bool_arg
 
+    check_bool_arg(pivot, "lu", "pivot")
     return lu_legacy(A, pivot, get_infos)
 
 

@@ -273,13 +273,27 @@ def _window(flat, size, stride, offset, xp):
 def resize(self, *sizes):
     """Deprecated in PyTorch: a copy of this tensor resized (see :meth:`Tensor.resize_`)."""
     warn_user("non-inplace resize is deprecated", UserWarning)
-    return self.detach().clone().resize_(*sizes)
+    return _resized_copy(self, sizes)
+
+
+def _resized_copy(self, sizes):
+    """A copy of ``self`` resized to ``sizes``, which must keep its element count (PyTorch's
+    deprecated ``resize``/``resize_as``, unlike ``resize_``)."""
+    out = self.detach().clone().resize_(*sizes)
+    if out.numel() != self.numel():  # (PyTorch's autograd resize keeps the element count)
+        raise RuntimeError(
+            f"requested resize to {'x'.join(map(str, out.shape))} ({out.numel()} elements in "
+            f"total), but the given tensor has a size of {'x'.join(map(str, self.shape))} "
+            f"({self.numel()} elements). autograd's resize can only change the shape of a given "
+            "tensor, while preserving the number of elements."
+        )
+    return out
 
 
 def resize_as(self, other):
     """Deprecated in PyTorch: a copy of this tensor resized to ``other``'s shape."""
     warn_user("non-inplace resize_as is deprecated", UserWarning)
-    return self.detach().clone().resize_(other.shape)
+    return _resized_copy(self, (other.shape,))
 
 
 def chalf(self, memory_format=None):

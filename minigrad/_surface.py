@@ -18,6 +18,7 @@ from .autograd import anomaly
 from .autograd.graph import named_as, names_node
 from .ops import sub, where
 from .ops._size import Size
+from .ops.base import check_number_arg
 from .tensor import Tensor
 
 _FLAGS = {"interop_threads": None}
@@ -230,6 +231,11 @@ def rsub(input, other, *, alpha=1) -> Tensor:
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, **_layout) -> Tensor:
     """A 0-dim tensor holding the number ``s``, in the default floating dtype unless given."""
+    check_number_arg(s, "scalar_tensor", "s", "Number", 0)
+    if isinstance(s, (list, tuple)):  # (torch.tensor's job: scalar_tensor makes 0-dim ones)
+        raise TypeError(
+            f"scalar_tensor(): argument 's' (position 1) must be Number, not {type(s).__name__}"
+        )
     dtype = dtype if dtype is not None else dtypes.get_default_dtype()
     return creation.tensor(s, dtype=dtype, device=device, requires_grad=requires_grad)
 

@@ -380,6 +380,9 @@ def resize_(self, *sizes):
     places are zeros here, uninitialised in PyTorch; NaN under deterministic mode, as
     PyTorch's ``empty``). Refused for tensors that require grad,
     as PyTorch, and for views (their memory belongs to the base)."""
+    from .ops._size import require_sizes
+
+    require_sizes(sizes, "resize_")
     shape = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
     if self.requires_grad:
         raise RuntimeError("cannot resize variables that require grad")

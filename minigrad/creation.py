@@ -12,6 +12,7 @@ from ._inplace import check_random_bounds
 from ._warnings import warn_user, warn_user_once
 from .autograd import grad_mode
 from .ops._size import as_int, factory_size
+from .ops.base import check_dtype_arg
 from .storage import _StorageBase
 from .tensor import Tensor
 
@@ -62,6 +63,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
     Example:
         >>> minigrad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     """
+    check_dtype_arg(dtype, "tensor")
     if isinstance(data, Tensor):
         warn_user(_COPY_CONSTRUCT_WARNING)
         data = data.detach()
@@ -122,6 +124,7 @@ def _flat(data):
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like :func:`tensor`, but shares memory with a NumPy array or tensor when it can."""
+    check_dtype_arg(dtype, "as_tensor")
     if isinstance(data, Tensor):
         return data.to(device or data.device, dtype or data.dtype)
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):

@@ -18,7 +18,14 @@ from ._warnings import warn_user
 from .autograd import grad_mode
 from .autograd.graph import names_node
 from .ops import decompositions as _d
-from .ops.base import accepts_axis, constant, normalize_dim, on_input_device, refuse_dtype
+from .ops.base import (
+    accepts_axis,
+    check_bool_arg,
+    constant,
+    normalize_dim,
+    on_input_device,
+    refuse_dtype,
+)
 from .ops.decompositions import LinAlgError
 from .ops.indexing import same_dtype
 from .ops.joining import cat
@@ -294,6 +301,7 @@ def svd(A, full_matrices=True):  # noqa: N803
     default, as PyTorch) pads U and Vh to square; those extra columns carry no gradient.
     Gradients need distinct non-zero singular values, and a loss that does not depend on the
     signs (for complex ``A``, the phases) of the singular vectors."""
+    check_bool_arg(full_matrices, "linalg_svd", "full_matrices", 1)
     _matrix(A, "svd")
     _full_precision(A, "svd")
     op = _d.SVD()
@@ -458,6 +466,11 @@ def multi_dot(tensors):
         >>> minigrad.linalg.multi_dot([minigrad.ones(2, 3), minigrad.ones(3, 4), minigrad.ones(4)])
         tensor([12., 12.])
     """
+    if isinstance(tensors, Tensor):  # (its rows would be read as the chain of matrices)
+        raise TypeError(
+            "linalg_multi_dot(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+            "Tensor"
+        )
     tensors = list(tensors)
     if len(tensors) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")

@@ -597,15 +597,15 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
     def new_zeros(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
         """Zeros of ``size`` (``new_zeros(2, 3)``, ``new_zeros((2, 3))`` or
         ``new_zeros(size=(2, 3))``), this tensor's dtype and device unless given."""
-        sizes = _ops.sized_by_keyword(sizes, size, "new_zeros", "size")
+        sizes = _ops.sized_by_keyword(sizes, size, "new_zeros", "size", True)
         return self._new_filled(sizes, 0, dtype, device, requires_grad, "new_zeros")
 
     def new_ones(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
-        sizes = _ops.sized_by_keyword(sizes, size, "new_ones", "size")
+        sizes = _ops.sized_by_keyword(sizes, size, "new_ones", "size", True)
         return self._new_filled(sizes, 1, dtype, device, requires_grad, "new_ones")
 
     def new_empty(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
-        sizes = _ops.sized_by_keyword(sizes, size, "new_empty", "size")
+        sizes = _ops.sized_by_keyword(sizes, size, "new_empty", "size", True)
         return self._new_filled(sizes, None, dtype, device, requires_grad, "new_empty")
 
     def _new_filled(self, size, fill_value, dtype, device, requires_grad, op) -> Tensor:
@@ -900,7 +900,7 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
 
     # -- math (each a one-line delegation to minigrad.ops) ---------------------------------------
     add, sub, mul, div, pow = _ops.add, _ops.sub, _ops.mul, _ops.div, _ops.pow
-    subtract, multiply, divide, true_divide = sub, mul, div, div
+    subtract, multiply, divide, true_divide = _ops.subtract, mul, div, div
     floor_divide, remainder = _ops.floor_divide, _ops.remainder
     neg, negative, abs, absolute = _ops.neg, _ops.neg, _ops.abs, _ops.abs
     exp, log, log1p, expm1 = _ops.exp, _ops.log, _ops.log1p, _ops.expm1
@@ -1071,7 +1071,7 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
     isposinf, isneginf, isreal = _ops.isposinf, _ops.isneginf, _ops.isreal
     clamp_min, clamp_max = _ops.clamp_min, _ops.clamp_max
     greater, less, greater_equal, less_equal, not_equal = __gt__, __lt__, __ge__, __le__, __ne__
-    subtract, multiply, divide, true_divide = _ops.sub, _ops.mul, _ops.div, _ops.div
+    subtract, multiply, divide, true_divide = _ops.subtract, _ops.mul, _ops.div, _ops.div
     fliplr, flipud, moveaxis, msort = _ops.fliplr, _ops.flipud, _ops.moveaxis, _ops.msort
     narrow_copy, split_with_sizes, select = _ops.narrow_copy, _ops.split_with_sizes, _ops.select
     select_scatter, slice_scatter = _ops.select_scatter, _ops.slice_scatter

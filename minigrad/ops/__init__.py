@@ -39,6 +39,7 @@ from .elementwise import (
     promote,
     remainder,
     sub,
+    subtract,
     where,
 )
 from .indexing import gather, getitem, index_select, scatter_add
@@ -81,7 +82,8 @@ from .movement import (
     unsqueeze,
     view,
 )
-from .nn import log_softmax, softmax
+from .nn import tensor_log_softmax as log_softmax  # (F's, with _stacklevel, in ops.nn)
+from .nn import tensor_softmax as softmax
 from .pointwise import (
     addcdiv,
     addcmul,

@@ -19,13 +19,28 @@ def _is_sequence(value) -> bool:
 
 def as_int(value, op: str, name: str) -> int:
     """``value`` as a Python int: ints, NumPy integers and one-element integer tensors pass
-    (``operator.index``); bools, floats, strings and None raise ``TypeError`` as in PyTorch."""
+    (``operator.index``); bools, floats, strings and None raise ``TypeError``, an int beyond
+    64 bits ``ValueError`` (PyTorch's words), as in PyTorch."""
     if not isinstance(value, bool):
         try:
-            return operator.index(value)
+            index = operator.index(value)
         except TypeError:
             pass
+        else:
+            check_int64(index, op, name)
+            return index
     raise TypeError(f"{op}(): argument '{name}' must be int, not {type(value).__name__}")
+
+
+def check_int64(value: int, op: str, name: str) -> None:
+    """PyTorch's ``ValueError`` for an int size, dim, count or offset beyond 64 bits
+    (``split(x, 2**70)``, ``roll(x, 2**70)``): Python would otherwise take it whole, or reduce
+    it modulo a size, and return an answer PyTorch never gives."""
+    if not -(2**63) <= value < 2**63:
+        raise ValueError(
+            f"{op}(): argument '{name}': Overflow when unpacking long long ({value} is beyond "
+            "the 64-bit range of PyTorch's int arguments)"
+        )
 
 
 def dim_entry(sizes: tuple, dim, op: str):
@@ -48,15 +63,24 @@ def dim_entry(sizes: tuple, dim, op: str):
     return sizes[dim]
 
 
-def sized_by_keyword(args: tuple, keyword, op: str, name: str) -> tuple:
+def require_sizes(args: tuple, op: str, name: str = "size") -> tuple:
+    """``args`` when at least one size was given: PyTorch's ``TypeError`` for a call with none
+    (``x.new_zeros()``, ``x.sum_to_size()``), which would otherwise mean the 0-d shape ``()``
+    (pass ``()`` for that, as in PyTorch)."""
+    if not args:
+        raise TypeError(f'{op}() missing 1 required positional arguments: "{name}"')
+    return args
+
+
+def sized_by_keyword(args: tuple, keyword, op: str, name: str, required: bool = False) -> tuple:
     """The positional sizes ``args``, or ``(keyword,)`` when the sizes came by name, as PyTorch
     also accepts (``x.reshape(shape=(2, 3))``, ``x.view(size=...)``, ``x.permute(dims=...)``).
 
     Raises:
-        TypeError: sizes given both ways.
+        TypeError: sizes given both ways, or (``required``) not at all.
     """
     if keyword is None:
-        return args
+        return require_sizes(args, op, name) if required else args
     if args:
         raise TypeError(f"{op}() got multiple values for argument '{name}'")
     return (keyword,)

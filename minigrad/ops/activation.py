@@ -14,7 +14,7 @@ import numpy as np  # (a host-side constant)
 
 from .. import dtypes
 from ..autograd import grad_mode
-from .base import Op, constant, no_derivative, zero_link
+from .base import Op, check_number_arg, constant, no_derivative, zero_link
 from .complex import holomorphic
 from .elementwise import opmath_forward, unary, unary_function, where
 from .unary import Erf
@@ -279,4 +279,6 @@ def gelu(input, approximate="none"):
 
 
 def softplus(input, beta=1.0, threshold=20.0):
+    check_number_arg(beta, "softplus", "beta", "Number", 1)
+    check_number_arg(threshold, "softplus", "threshold", "Number", 2)
     return unary(SoftplusOp(beta, threshold), input)

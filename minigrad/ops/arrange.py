@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 
 from ..autograd.graph import names_node
+from ._size import as_int
 from .base import constant, normalize_dim, on_input_device
 from .joining import cat, stack
 
@@ -31,6 +32,7 @@ def roll(input, shifts, dims=None):
         )
     out = input
     for shift, dim in zip(shifts, dims):
+        shift = as_int(shift, "roll", "shifts")
         d = normalize_dim(dim, input.ndim, "roll")
         n = input.shape[d] if input.ndim else 1
         s = shift % n if n else 0
@@ -84,7 +86,7 @@ def rot90(input, k=1, dims=(0, 1)):
         raise RuntimeError(
             f"rot90: expected rotation dims to be different, but got dim0 = {a} and dim1 = {b}"
         )
-    k %= 4
+    k = as_int(k, "rot90", "k") % 4
     if k == 1:
         return input.flip(b).transpose(a, b)
     if k == 2:

@@ -150,6 +150,28 @@ def check_bool_arg(value, op: str, name: str, position: int | None = None) -> No
     raise TypeError(f"{op}(): argument '{name}'{where} must be bool, not {type(value).__name__}")
 
 
+def check_number_arg(value, op: str, name: str, kind: str = "float", position=None) -> None:
+    """PyTorch's ``TypeError`` for a tensor of one or more dims where a Python number is
+    required (``nan_to_num(x, nan=t)``, ``threshold``'s ``value``): minigrad would otherwise
+    broadcast it element by element, a result PyTorch never gives. A 0-d tensor passes, as
+    in PyTorch; ``kind`` is PyTorch's word for the argument (``float``, ``Number``)."""
+    if isinstance(value, graph.Tensor) and value.ndim != 0:
+        where = "" if position is None else f" (position {position + 1})"
+        raise TypeError(f"{op}(): argument '{name}'{where} must be {kind}, not Tensor")
+
+
+def check_dtype_arg(value, op: str, position=None) -> None:
+    """PyTorch's ``TypeError`` for a ``dtype=`` that is a tensor or a number (``softmax(x, 0,
+    t)``): ``input.to(value)`` would otherwise cast to that tensor's dtype, or an int be read
+    as something else. ``None``, minigrad dtypes and the Python types ``float``, ``int``,
+    ``bool`` and ``complex`` pass."""
+    if isinstance(value, (graph.Tensor, bool, int, float, complex, np.generic)):
+        where = "" if position is None else f" (position {position + 1})"
+        raise TypeError(
+            f"{op}(): argument 'dtype'{where} must be torch.dtype, not {type(value).__name__}"
+        )
+
+
 def kernel_dtypes(kernel: str, bools_only: bool = False, pair: bool = False, min_ndim: int = 0):
     """Refuse, as PyTorch does, an ``input`` its CPU ``kernel`` has no implementation for:
     integer and bool tensors (``bools_only``: bool tensors only), where minigrad would

@@ -592,6 +592,22 @@ def sub(input, other, alpha=1):
     return binary(Sub(), input, other if alpha == 1 else other * alpha)
 
 
+def subtract(input, other, *args, alpha=1):
+    """``torch.subtract``: :func:`sub` with PyTorch's overloads, ``subtract(input, tensor, *,
+    alpha)`` and ``subtract(input, number, alpha)``: a third positional argument after a tensor
+    ``other``, or a tensor there, raises ``TypeError`` (``sub``'s deprecated ``sub(x, number,
+    y)`` is not ``subtract``'s: ``subtract(x, 0, y)`` gave ``x``)."""
+    if args:
+        if len(args) > 1 or isinstance(other, graph.Tensor) or isinstance(args[0], graph.Tensor):
+            raise TypeError(
+                "subtract() received an invalid combination of arguments: alpha is keyword-only "
+                "after a tensor other (subtract(input, other, *, alpha)); positional only as "
+                "subtract(input, number, number)"
+            )
+        alpha = args[0]
+    return sub(input, other, alpha=alpha)
+
+
 def _number_first(name, other, alpha):
     """``(other, alpha)`` of a call in PyTorch's deprecated ``add(input, Number alpha, Tensor
     other)`` overload (``torch.add(x, 2, y)``), which is warned about and swapped, or as given."""

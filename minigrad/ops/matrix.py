@@ -9,6 +9,7 @@ import math
 from .. import dtypes
 from ..autograd.graph import named_as, names_node
 from ..backend import DimensionError
+from ._size import as_int
 from .base import coefficient, first_order_only, normalize_dim, on_input_device, refuse_dtype
 from .complex import real_only
 from .elementwise import promote
@@ -41,7 +42,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     d2 = normalize_dim(dim2, input.ndim, "diagonal")
     if d1 == d2:
         raise RuntimeError(f"diagonal(): dim1 and dim2 cannot be identical, got {dim1} and {dim2}")
-    return Diagonal(int(offset), d1, d2)(input)
+    return Diagonal(as_int(offset, "diagonal", "offset"), d1, d2)(input)
 
 
 _diagonal_of = diagonal  # diag's argument ``diagonal`` hides the function inside diag
@@ -80,6 +81,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 def diag(input, diagonal=0):
     """A 1-D input becomes a square matrix with it on the ``diagonal``; a 2-D input gives
     that diagonal as a vector."""
+    diagonal = as_int(diagonal, "diag", "diagonal")
     if input.ndim == 1:
         return diag_embed(input, diagonal)
     if input.ndim == 2:

@@ -13,7 +13,7 @@ from .. import dtypes
 from .._warnings import warn_user
 from ..autograd import grad_mode
 from ..autograd.graph import named_as
-from .base import Op, accepts_axis, constant, normalize_dim
+from .base import Op, accepts_axis, check_dtype_arg, constant, normalize_dim
 from .reduce import accumulator
 
 
@@ -114,6 +114,7 @@ def _softmax_like(op_cls, name, input, dim, dtype):
     if dim is None:
         dim = _softmax_dim(name, input.ndim)
     dim = normalize_dim(dim, input.ndim, name)  # (PyTorch checks the dim before the dtype)
+    check_dtype_arg(dtype, name)
     if dtype is not None:
         input = input.to(dtype)
     elif not input.dtype.is_floating_point:  # (PyTorch's error: no kernel for the dtype)
@@ -151,4 +152,20 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
         >>> F.log_softmax(minigrad.tensor([[1000.0, 0.0]]), dim=1)
         tensor([[    0., -1000.]])
     """
+    return _softmax_like(LogSoftmaxOp, "log_softmax", input, dim, dtype)
+
+
+@accepts_axis
+def tensor_softmax(input, dim, dtype=None):
+    """``torch.softmax`` and ``Tensor.softmax``: :func:`softmax` with PyTorch's signature
+    there, where ``dim`` is required and the third positional argument is ``dtype`` (in
+    ``F.softmax`` it is ``_stacklevel``: ``torch.softmax(x, 0, torch.float64)`` would
+    otherwise ignore the dtype)."""
+    return _softmax_like(SoftmaxOp, "softmax", input, dim, dtype)
+
+
+@accepts_axis
+def tensor_log_softmax(input, dim, dtype=None):
+    """``torch.log_softmax`` and ``Tensor.log_softmax``: :func:`log_softmax` with ``dim``
+    required and ``dtype`` third, as :func:`tensor_softmax`."""
     return _softmax_like(LogSoftmaxOp, "log_softmax", input, dim, dtype)

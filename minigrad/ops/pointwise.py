@@ -10,10 +10,18 @@ from .. import dtypes
 from .._warnings import number_first_overload
 from ..autograd import grad_mode, graph
 from ..autograd.graph import names_node
-from .base import Op, coefficient, constant, method_on_batched, on_input_device, refuse_dtype
+from .base import (
+    Op,
+    check_number_arg,
+    coefficient,
+    constant,
+    method_on_batched,
+    on_input_device,
+    refuse_dtype,
+)
 from .complex import complex as complex_of
 from .complex import complex_not_implemented, real_only
-from .elementwise import Compare, compare, isinf, isnan, promote, where
+from .elementwise import Compare, check_int_scalar, compare, isinf, isnan, promote, where
 
 
 def logical_and(input, other):
@@ -80,6 +88,8 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """NaN replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (the dtype's largest
     and lowest finite values by default). The gradient passes where the input is finite.
     Complex tensors have each part replaced on its own, as in PyTorch."""
+    for i, (name, value) in enumerate((("nan", nan), ("posinf", posinf), ("neginf", neginf))):
+        check_number_arg(value, "nan_to_num", name, position=i + 1)
     if input.dtype.is_complex:
         parts = (nan_to_num(part, nan, posinf, neginf) for part in (input.real, input.imag))
         return complex_of(*parts)
@@ -141,6 +151,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 @real_only
 def logit(input, eps=None):
     """``log(p / (1 - p))``, the inverse of sigmoid; ``eps`` clamps p to [eps, 1 - eps] first."""
+    check_number_arg(eps, "logit", "eps", position=1)
     return Logit(eps)(_floating(input))
 
 
@@ -261,6 +272,8 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
         for x in (elements, test_elements)
     ):
         raise RuntimeError("Unsupported input type encountered for isin(): Bool")
+    for x in (elements, test_elements):  # (NumPy would wrap or float an int beyond 64 bits)
+        check_int_scalar(x)
     if getattr(type(elements), "_methods_batch", False) or getattr(
         type(test_elements), "_methods_batch", False
     ):  # under vmap

@@ -13,9 +13,11 @@ from .._memory_format import reduction_layout
 from .._warnings import warn_user
 from ..autograd import graph
 from ..autograd.graph import named_as
+from ._size import require_sizes
 from .base import (
     Op,
     accepts_axis,
+    check_bool_arg,
     constant,
     kept_shape,
     method_on_batched,
@@ -312,6 +314,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
 
 def sum_to_size(input, *size):
     """Sum ``input`` down to ``size``, which it must broadcast from (Tensor.sum_to_size)."""
+    require_sizes(size, "sum_to_size")
     shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
     if tuple(input.shape) == shape:
         return input
@@ -368,12 +371,13 @@ def _var(input, dim, correction, keepdim, name="var"):
     return squares.sum(dims, keepdim=keepdim) / builtins.max(0, count - correction)
 
 
-def _variance_args(dim, unbiased, correction):
+def _variance_args(dim, unbiased, correction, op="var"):
     """PyTorch's three spellings: ``var(dim, correction=c)``, the older positional
     ``var(dim, unbiased, keepdim)`` and ``var(unbiased)`` (a bool first: all elements)."""
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     if unbiased is not None:
+        check_bool_arg(unbiased, op, "unbiased")  # (an int here is not a correction)
         return dim, int(unbiased)
     return dim, 1 if correction is None else correction
 
@@ -393,7 +397,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 @accepts_axis
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation: the square root of :func:`var` (float16 computed in float32)."""
-    dim, correction = _variance_args(dim, unbiased, correction)
+    dim, correction = _variance_args(dim, unbiased, correction, "std")
     std = in_accumulator(lambda x: _sqrt_zero_safe(_var(x, dim, correction, keepdim, "std")), input)
     return named_as(std, "StdBackward0")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .. import dtypes, return_types
 from ..autograd.graph import names_node
-from ._size import with_size
+from ._size import as_int, with_size
 from .base import Op, accepts_axis, constant, method_on_batched, normalize_dim, on_input_device
 from .complex import refuse_complex
 from .elementwise import where
@@ -137,6 +137,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     """
     if input.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
+    n = as_int(n, "diff", "n")
     if n < 0:
         raise RuntimeError(f"diff: order must be non-negative but got {n}")
     d = normalize_dim(dim, input.ndim, "diff")

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from .. import _std_select, _std_sort, backend, dtypes, return_types
 from ..autograd.graph import named_as
-from .base import accepts_axis, constant, method_on_batched, normalize_dim, on_input_device
+from .base import (
+    accepts_axis,
+    check_bool_arg,
+    constant,
+    method_on_batched,
+    normalize_dim,
+    on_input_device,
+)
 from .complex import refuse_complex
 
 SortResult = return_types.sort
@@ -25,6 +32,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
     Descending order sorts the reversed input ascending and reverses the result, so it holds
     for every dtype (negating would overflow for unsigned and extreme integers).
     """
+    check_bool_arg(descending, "argsort", "descending")
     refuse_complex(input, "sort")
     if input.ndim == 0:
         return constant(input.device.xp.zeros((), dtype="int64"), input.device)
@@ -45,6 +53,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
 def sort(input, dim=-1, descending=False, stable=False):
     """``(values, indices)`` sorted along ``dim``; the gradient flows to the original places.
     Ties as :func:`argsort` orders them."""
+    check_bool_arg(descending, "sort", "descending")
     indices = argsort(input, dim, descending, stable)
     if input.ndim == 0:
         return SortResult(named_as(input.clone(), "SortBackward0"), indices)

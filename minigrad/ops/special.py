@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from ..autograd.graph import names_node
+from ._size import check_int64
 from .base import Op
 from .elementwise import binary, operand_dtype, unary, unary_function, where
 from .unary import cos, exp, log, log1p, sign
@@ -277,6 +278,7 @@ def polygamma(n: int, input):
     """
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"polygamma(): argument 'n' must be int, not {type(n).__name__}")
+    check_int64(n, "polygamma", "n")
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
     return unary(Polygamma(n), input, True)

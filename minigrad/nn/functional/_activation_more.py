@@ -10,7 +10,7 @@ from ... import backend, dtypes, ops
 from ...autograd import graph
 from ...autograd.graph import named_as
 from ...ops.activation import hardsigmoid as _hardsigmoid
-from ...ops.base import coefficient, constant, kernel_dtypes, refuse_dtype
+from ...ops.base import check_number_arg, coefficient, constant, kernel_dtypes, refuse_dtype
 from ...ops.elementwise import linked_where
 from ._utils import maybe_inplace
 from .activation import _hardtanh, elu, leaky_relu, relu
@@ -99,6 +99,8 @@ def tanhshrink(input):
 def threshold(input, threshold: float, value: float, inplace: bool = False):
     """x where x > threshold, else ``value``."""
     names = ("ThresholdBackward0", "ThresholdBackward1")
+    check_number_arg(threshold, "threshold", "threshold", "Number", 1)
+    check_number_arg(value, "threshold", "value", "Number", 2)
     threshold = coefficient(threshold, input, op="threshold")  # integers: truncated, as PyTorch
     value = coefficient(value, input, op="threshold")
     return maybe_inplace(lambda x: linked_where(x <= threshold, value, x), input, inplace, names)
@@ -155,6 +157,8 @@ def rrelu(
     """Randomized leaky ReLU: in training each x <= 0 is multiplied by a fresh slope drawn
     uniformly from [lower, upper) (the input device's generator); in evaluation the slope is
     (lower + upper) / 2, i.e. ``leaky_relu``."""
+    check_number_arg(lower, "rrelu", "lower", "Number", 1)
+    check_number_arg(upper, "rrelu", "upper", "Number", 2)
     _check_rrelu_bounds(lower, upper)
     names = ("RreluWithNoiseBackward0", "RreluWithNoiseBackward1")
     if not training:  # (PyTorch's node is rrelu's in evaluation too)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ... import ops
 from ...autograd.graph import named_as
-from ...ops.base import coefficient, kernel_dtypes, normalize_dim
+from ...ops.base import check_dtype_arg, coefficient, kernel_dtypes, normalize_dim
 from ...ops.complex import real_only
 from ...ops.elementwise import linked_where
 from ...ops.nn import log_softmax, softmax  # noqa: F401 - F.log_softmax / F.softmax live here too
@@ -13,6 +13,7 @@ from ._utils import maybe_inplace
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-x) along ``dim``."""
+    check_dtype_arg(dtype, "softmin")
     if dtype is not None:
         input = input.to(dtype)
     return softmax(-input, dim)
