@@ -169,3 +169,8 @@ def tensor_log_softmax(input, dim, dtype=None):
     """``torch.log_softmax`` and ``Tensor.log_softmax``: :func:`log_softmax` with ``dim``
     required and ``dtype`` third, as :func:`tensor_softmax`."""
     return _softmax_like(LogSoftmaxOp, "log_softmax", input, dim, dtype)
+
+
+# PyTorch's names (fx records, profilers and __torch_function__ tables read ``__name__``)
+tensor_softmax.__name__ = tensor_softmax.__qualname__ = "softmax"
+tensor_log_softmax.__name__ = tensor_log_softmax.__qualname__ = "log_softmax"
