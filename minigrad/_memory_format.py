@@ -272,6 +272,21 @@ def follow_layout(out, like):
     return out
 
 
+_NUMBERS = (float, int)
+
+
+def pair_layout(xp, out, a, b):
+    """:func:`iterator_layout` for a binary op: its common operands (row-major NumPy arrays and
+    Python numbers, which it would return ``out`` for) decided by a type test and one flag read
+    each, without its loop and ``getattr`` (a third of a small add's time)."""
+    ta, tb = type(a), type(b)
+    if (ta in _NUMBERS or ta is np.ndarray and a.flags.c_contiguous) and (
+        tb in _NUMBERS or tb is np.ndarray and b.flags.c_contiguous
+    ):
+        return out
+    return iterator_layout(xp, out, a, b)
+
+
 def iterator_layout(xp, out, *inputs):
     """``out``, the fresh result of a pointwise op of ``inputs`` (arrays or numbers), laid out as
     PyTorch's TensorIterator lays out a result it allocates where NumPy's choice differs: inputs

@@ -20,7 +20,7 @@ import weakref
 from .._public_name import PublicRepr
 from .._sparse_compressed import SparseCompressed
 from .._sparse_coo import SparseCOO
-from . import _saved_hooks, anomaly, grad_mode
+from . import _saved_hooks, _saved_slots, anomaly, grad_mode
 from ._saved_hooks import (  # noqa: F401
     allow_mutation_on_saved_tensors,
     disable_saved_tensors_hooks,
@@ -493,24 +493,15 @@ class Node:
         ``grad_fn._saved_<name>`` reads; none for a node that does not name them."""
         return ()
 
-    def __dir__(self):
-        """With the ``_saved_<name>`` / ``_raw_saved_<name>`` attributes, as PyTorch's nodes
-        list them (torchviz's ``make_dot(show_attrs=True, show_saved=True)`` reads ``dir``)."""
-        names = self.saved_slot_names()
-        return [*super().__dir__(), *(f"_saved_{n}" for n in names)] + [
-            f"_raw_saved_{n}" for n in names
-        ]
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _saved_slots.declare(Node, (*getattr(cls, "input_names", ()), "result"))
 
-    def __getattr__(self, attr: str):
-        # only reached for attributes a node does not have: _saved_<name> / _raw_saved_<name>
-        raw = attr.startswith("_raw_saved_")
-        if raw or attr.startswith("_saved_"):
-            names = self.saved_slot_names()
-            name = attr[len("_raw_saved_") if raw else len("_saved_") :]
-            if name in names:
-                index = names.index(name)
-                return RawSavedTensor(self, index) if raw else self.saved[index]
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
+    def __dir__(self):
+        """With the ``_saved_<name>`` / ``_raw_saved_<name>`` attributes of what this node saved,
+        as PyTorch's nodes list them (torchviz's ``make_dot(show_attrs=True, show_saved=True)``
+        reads ``dir``); see :mod:`._saved_slots`."""
+        return _saved_slots.public_dir(type(self), super().__dir__(), self.saved_slot_names())
 
     def _raise_released(self) -> None:
         raise RuntimeError(

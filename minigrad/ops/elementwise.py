@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import _dtype_limits, backend, dtypes
 from .. import _torch_function as _tf
-from .._memory_format import iterator_layout
+from .._memory_format import iterator_layout, pair_layout
 from .._warnings import number_first_signatures, warn_deprecated_overload, warn_user
 from ..autograd import graph
 from ..autograd.graph import named_as
@@ -175,7 +175,7 @@ class Add(Op):
     supports_complex = True
 
     def forward(self, a, b):
-        return iterator_layout(self.xp, a + b, a, b)
+        return pair_layout(self.xp, a + b, a, b)
 
     def backward(self, gz):
         return gz, gz
@@ -187,7 +187,7 @@ class Sub(Op):
     supports_complex = True
 
     def forward(self, a, b):
-        return iterator_layout(self.xp, a - b, a, b)
+        return pair_layout(self.xp, a - b, a, b)
 
     def backward(self, gz):
         return gz, (self.formula(_neg_vjp, gz) if self.edges[1] is not None else None)
@@ -244,7 +244,7 @@ class Mul(Op):
     def forward(self, a, b):
         if type(b) in _NUMBERS or type(a) in _NUMBERS:
             return _opmath(operator.mul, a, b)
-        return iterator_layout(self.xp, a * b, a, b)
+        return pair_layout(self.xp, a * b, a, b)
 
     def backward(self, gz):
         a, b = self.saved
@@ -267,7 +267,7 @@ class Div(Op):
     def forward(self, a, b):
         if type(b) in _NUMBERS or type(a) in _NUMBERS:
             return _opmath(operator.truediv, a, b)
-        return iterator_layout(self.xp, a / b, a, b)
+        return pair_layout(self.xp, a / b, a, b)
 
     def backward(self, gz):
         a, b = self.saved
