@@ -351,8 +351,9 @@ class Op(Node):
                 if not requires_grad:  # the flag, read past the property unless a is a view
                     requires_grad = a._requires_grad if a._base is None else a.requires_grad
                 data = a._data
-                if data.dtype.char not in _PLAIN_CHARS:  # complex, uint16+, ml_dtypes' types
-                    _check_input_dtype(self, data.dtype, complex_ok, args)
+                dt = data.dtype  # (one read of NumPy's dtype getter: no attribute cache)
+                if dt.char not in _PLAIN_CHARS:  # complex, uint16+, ml_dtypes' types
+                    _check_input_dtype(self, dt, complex_ok, args)
                 arrays.append(data)
                 if edges is not None:  # Node.connect's loop body for a tensor
                     grad_fn = a.grad_fn
@@ -362,7 +363,7 @@ class Op(Node):
                         edges.append((_grad_accumulator(a), 0) if a._requires_grad else None)
                     else:
                         edges.append(graph.gradient_edge(a))
-                    meta.append((data.shape, data.dtype, a.device))
+                    meta.append((data.shape, dt, a.device))
             else:
                 arrays.append(a)
                 if edges is not None:
