@@ -331,7 +331,6 @@ class Op(Node):
         tensor_cls = graph.Tensor
         device = None
         requires_grad = False
-        complex_ok = self.supports_complex  # (read once: most ops are called on real tensors)
         arrays = []
         # While the op may be recorded, the loop also collects what Node.connect would (the
         # edges and the metadata of the inputs; kept only if an input requires grad), sparing
@@ -353,7 +352,7 @@ class Op(Node):
                 data = a._data
                 dt = data.dtype  # (one read of NumPy's dtype getter: no attribute cache)
                 if dt.char not in _PLAIN_CHARS:  # complex, uint16+, ml_dtypes' types
-                    _check_input_dtype(self, dt, complex_ok, args)
+                    _check_input_dtype(self, dt, self.supports_complex, args)
                 arrays.append(data)
                 if edges is not None:  # Node.connect's loop body for a tensor
                     grad_fn = a.grad_fn
