@@ -426,21 +426,30 @@ def _run_node(node, grads, buffers, needed, retain_graph, plain) -> None:
     in ``Node._check``) and, in anomaly mode, for NaN and infinity."""
     if node.num_outputs != 1:
         grads = _materialize(node, grads)
+    edges = node.edges
     device = getattr(node, "device", None)  # Node.apply's common case inline: the op's device
     if node_hook is None and device is not None and device.index == device.backend.current:
         input_grads = node.backward(*grads)  # is current (a custom Function's node has none)
         if type(input_grads) is not tuple:  # one gradient (a one-input op's backward)
             input_grads = input_grads if isinstance(input_grads, tuple) else (input_grads,)
-        if len(input_grads) != len(node.edges):
+        if len(input_grads) != len(edges):
             node.one_per_input(input_grads)  # (raises, naming the node)
     else:
         input_grads = node.apply(grads) if node_hook is None else node_hook(node, grads)
     if node.post_hooks:
         input_grads = _run_posthooks(node, input_grads, grads)
     tensor_cls, detect = graph.Tensor, anomaly_state.enabled
-    for index, (edge, meta, g) in enumerate(zip(node.edges, node.input_meta, input_grads)):
+    metas = node.input_meta
+    if type(input_grads) is not tuple:
+        input_grads = tuple(input_grads)
+    n = len(edges)  # zip's count, without building the zip and enumerate objects per node
+    if len(metas) < n or len(input_grads) < n:
+        n = min(n, len(metas), len(input_grads))
+    for index in range(n):
+        g, edge = input_grads[index], edges[index]
         if g is None or edge is None:
             continue
+        meta = metas[index]
         if not (
             type(g) is tensor_cls
             and g.device is meta[2]
