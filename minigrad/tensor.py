@@ -44,6 +44,7 @@ from .autograd.graph import (
     version_counter,
 )
 from .ops._size import Size, dim_entry, factory_size
+from .ops.base import autocast_op
 
 _new = object.__new__
 
@@ -951,10 +952,12 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         _expect_dims(self, 3, "bmm", "batch1"), _expect_dims(mat2, 3, "bmm", "batch2")
         return named_as(_ops.matmul(self, mat2), "BmmBackward0")
 
+    @autocast_op("dot")  # (in its inputs' dtype under autocast, as PyTorch's)
     def dot(self, other):
         _expect_dims(self, 1, "dot", "self"), _expect_dims(other, 1, "dot", "tensor")
         return _ops.matmul(self, other)
 
+    @autocast_op("mv")
     def mv(self, vec):
         _expect_dims(self, 2, "mv", "self"), _expect_dims(vec, 1, "mv", "vec")
         return _ops.matmul(self, vec)
@@ -1130,7 +1133,7 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
     is_distributed = _meta.false
     # -- branch linalg2: LU, Householder QR, and the methods PyTorch 1.9 removed (they raise)
     lu, lu_solve, geqrf, orgqr, ormqr = (
-        _linalg.lu,
+        _linalg.lu_method,
         _linalg.lu_solve,
         _linalg.geqrf,
         _linalg.orgqr,
@@ -1227,7 +1230,8 @@ for _fn in (
     _ops.masked_scatter, _ops.addmm, _ops.baddbmm, _ops.addbmm, _ops.nan_to_num,
     _ops.cumsum, _ops.cumprod,
 ):  # fmt: skip
-    setattr(Tensor, f"{_fn.__name__}_", _inplace_of(_fn))
+    # (autocast leaves in-place ops alone, as PyTorch's: no casts, in the tensor's dtype)
+    setattr(Tensor, f"{_fn.__name__}_", autocast_op(f"{_fn.__name__}_")(_inplace_of(_fn)))
 
 
 class ToDevice(_ops.Op):

@@ -67,3 +67,37 @@ def test_anomaly_mode_without_nan_check_records_only():
         with lib.autograd.set_detect_anomaly(True, check_nan=False):
             assert lib.is_anomaly_enabled() and not lib.is_anomaly_check_nan_enabled()
         assert not lib.is_anomaly_enabled() and lib.is_anomaly_check_nan_enabled()
+
+
+def _deprecation_messages(lib):
+    a = lib.eye(3) * 2.0
+    calls = {
+        "qr": lambda: lib.qr(a),
+        "cholesky": lambda: lib.cholesky(a),
+        "triangular_solve": lambda: lib.triangular_solve(a, a),
+        "lu_solve": lambda: lib.lu_solve(a[:, :1], *lib.linalg.lu_factor(a)),
+        "lu": lambda: lib.lu(a),
+        "Tensor.lu": lambda: a.lu(),
+    }
+    seen = {}
+    for name, call in calls.items():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        seen[name] = [str(w.message).split(" (Triggered internally")[0] for w in caught]
+    return seen
+
+
+def test_deprecated_linalg_functions_warn_as_pytorch():
+    """``torch.qr``/``cholesky``/``triangular_solve``/``lu_solve`` warn PyTorch's words once per
+    process, ``torch.lu`` every call, ``Tensor.lu`` not at all."""
+    torch = pytest.importorskip("torch")
+    from minigrad import _warnings
+
+    for name in ("qr", "cholesky", "triangular_solve", "lu_solve"):
+        _warnings._said_once.discard(f"deprecated torch.{name}")
+    ours = _deprecation_messages(minigrad)
+    theirs = _deprecation_messages(torch)
+    assert ours["lu"] and not ours["Tensor.lu"]
+    for name, messages in ours.items():
+        assert messages == theirs[name] or not theirs[name] and not messages, name

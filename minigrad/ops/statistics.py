@@ -16,6 +16,7 @@ from ..autograd.graph import names_node
 from ._size import with_size
 from .base import (
     accepts_axis,
+    autocast_op,
     constant,
     method_on_batched,
     normalize_dim,
@@ -206,6 +207,7 @@ def _interpolate(values, rank, interpolation):
     return below + (above - below) * (rank - low.to(rank.dtype))
 
 
+@autocast_op("quantile")
 @accepts_axis
 @names_node("SqueezeBackward4")
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
@@ -214,6 +216,7 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
 
 
+@autocast_op("nanquantile")
 @accepts_axis
 @names_node("SqueezeBackward4")
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
