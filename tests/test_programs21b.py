@@ -1,0 +1,40 @@
+"""A twenty-first round of PyTorch programs, from popular GitHub training code (timm, CleanRL,
+stable-baselines3, HuggingFace generation, llm.c, lucidrains' repositories, segment-anything,
+PyTorch Geometric), run with ``torch`` bound to minigrad and with PyTorch itself and compared
+value by value."""
+
+import pytest
+import test_programs5
+from test_programs5 import close
+
+programs = test_programs5.programs  # the fixture: run a program with minigrad or PyTorch
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::RuntimeWarning", "ignore::UserWarning", "ignore::DeprecationWarning"
+)
+
+
+def _both(programs, name):
+    return programs(name), programs(name, torch=True)
+
+
+def test_timm_train_utils(programs):
+    ours, theirs = _both(programs, "timm_train_utils")  # Mixup, soft targets, EMA, cosine warmup
+    assert ours.lams == theirs.lams and ours.modes == theirs.modes and any(ours.modes)
+    assert ours.lrs == pytest.approx(theirs.lrs, rel=1e-12)
+    assert close(ours.epoch_losses, theirs.epoch_losses, 1e-4, 1e-5)  # float32 training
+    assert ours.epoch_losses[-1] < 0.8 * ours.epoch_losses[0]
+    assert close(ours.val_metrics, theirs.val_metrics, 1e-4, 1e-5)
+    assert close(ours.smooth_target_row, theirs.smooth_target_row, 1e-7)
+    assert ours.ema_gap == pytest.approx(theirs.ema_gap, rel=1e-3)
+
+
+def test_hf_logits_processors(programs):
+    ours, theirs = _both(programs, "hf_logits_processors")  # top-k/top-p warpers, EOS padding
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.2 * ours.losses[0]
+    assert ours.positions == theirs.positions == [[1, 1, 0, 1], [0, 1, 2, 3]]
+    assert ours.kept_per_row == theirs.kept_per_row == [3, 3]
+    assert close(ours.processed_finite, theirs.processed_finite, 1e-4, 1e-5)
+    assert ours.generated == theirs.generated  # same multinomial draws from the same seed
+    assert ours.generated[1][5:] == [1] + [0] * 6  # EOS then padding
+    assert ours.greedy == theirs.greedy
