@@ -38,3 +38,14 @@ def test_hf_logits_processors(programs):
     assert ours.generated == theirs.generated  # same multinomial draws from the same seed
     assert ours.generated[1][5:] == [1] + [0] * 6  # EOS then padding
     assert ours.greedy == theirs.greedy
+
+
+def test_pyg_message_passing(programs):
+    ours, theirs = _both(programs, "pyg_message_passing")  # inspect-driven propagate, scatters
+    assert ours.num_edges == theirs.num_edges and ours.deg_hist == theirs.deg_hist
+    assert list(ours.results) == ["GCNConv", "SAGEConv", "EdgeConv", "GATConv"]
+    for name, (losses, acc) in theirs.results.items():
+        assert close(ours.results[name][0], losses, 1e-4, 1e-5), name  # float32 training
+        assert ours.results[name][1] == acc, name
+    gat_losses = ours.results["GATConv"][0]
+    assert ours.results["GCNConv"][1] > 0.8 and gat_losses[-1] < 0.6 * gat_losses[0]
