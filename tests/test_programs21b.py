@@ -49,3 +49,16 @@ def test_pyg_message_passing(programs):
         assert ours.results[name][1] == acc, name
     gat_losses = ours.results["GATConv"][0]
     assert ours.results["GCNConv"][1] > 0.8 and gat_losses[-1] < 0.6 * gat_losses[0]
+
+
+def test_llmc_train_gpt2(programs):
+    ours, theirs = _both(programs, "llmc_train_gpt2")  # header/fp32/bf16 files, debug state
+    assert ours.header == theirs.header == [20240326, 3, 8]
+    assert ours.sizes == theirs.sizes == (7232, 7488, 7809)
+    assert ours.bf16_checksum == theirs.bf16_checksum  # round-to-nearest-even, bit for bit
+    assert ours.bf16_max_err == theirs.bf16_max_err
+    assert ours.weights_checksum == theirs.weights_checksum  # the same seeded initialisation
+    assert ours.state_loss == pytest.approx(theirs.state_loss, rel=1e-6)
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and close(ours.norms, theirs.norms, 1e-4)
+    assert ours.losses[-1] < 0.8 * ours.losses[0]
+    assert ours.flash_gap < 1e-5 and ours.sample == theirs.sample
