@@ -62,3 +62,12 @@ def test_llmc_train_gpt2(programs):
     assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and close(ours.norms, theirs.norms, 1e-4)
     assert ours.losses[-1] < 0.8 * ours.losses[0]
     assert ours.flash_gap < 1e-5 and ours.sample == theirs.sample
+
+
+def test_sam_mask_decoder(programs):
+    ours, theirs = _both(programs, "sam_mask_decoder")  # two-way transformer, prompt encoder
+    assert ours.shapes == theirs.shapes == [(3, 2, 16, 16), (3, 2), (3, 2, 16), (3, 16, 4, 4)]
+    assert ours.single_shapes == theirs.single_shapes == [(3, 1, 16, 16), (3, 1)]
+    assert ours.dense_pe_shape == theirs.dense_pe_shape == (1, 16, 4, 4)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.75 * ours.losses[0]
+    assert close(ours.ious, theirs.ious, 1e-4, 1e-5)  # thresholded masks agree
