@@ -71,3 +71,15 @@ def test_sam_mask_decoder(programs):
     assert ours.dense_pe_shape == theirs.dense_pe_shape == (1, 16, 4, 4)
     assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.75 * ours.losses[0]
     assert close(ours.ious, theirs.ious, 1e-4, 1e-5)  # thresholded masks agree
+
+
+def test_diffusion_unet_pieces(programs):
+    ours, theirs = _both(programs, "diffusion_unet_pieces")  # weight standardisation, min-SNR
+    assert ours.buffer_dtypes == theirs.buffer_dtypes == ["torch.float32"]
+    assert ours.times == theirs.times == [39, 31, 23, 15, 7, -1]
+    assert close(ours.betas_head, theirs.betas_head, 1e-7) and close(
+        ours.loss_weight_head, theirs.loss_weight_head, 1e-7
+    )
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.6 * ours.losses[0]
+    assert close(ours.sample_stats, theirs.sample_stats, 1e-4, 1e-6)
+    assert ours.stochastic_mean == pytest.approx(theirs.stochastic_mean, rel=1e-4)
