@@ -83,3 +83,13 @@ def test_diffusion_unet_pieces(programs):
     assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.6 * ours.losses[0]
     assert close(ours.sample_stats, theirs.sample_stats, 1e-4, 1e-6)
     assert ours.stochastic_mean == pytest.approx(theirs.stochastic_mean, rel=1e-4)
+
+
+def test_cait_talking_heads(programs):
+    ours, theirs = _both(programs, "cait_talking_heads")  # talking heads, class attention
+    assert ours.scales == theirs.scales == [0.1] * 10
+    assert ours.kept_layers == theirs.kept_layers  # uniform_ draws agree; layers really dropped
+    assert min(ours.kept_layers) < 3
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.7 * ours.losses[0]
+    assert ours.accuracy == theirs.accuracy and ours.restored_gap == theirs.restored_gap == 0.0
+    assert ours.mix_grad_norm == pytest.approx(theirs.mix_grad_norm, rel=1e-4)
