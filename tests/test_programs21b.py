@@ -93,3 +93,12 @@ def test_cait_talking_heads(programs):
     assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.7 * ours.losses[0]
     assert ours.accuracy == theirs.accuracy and ours.restored_gap == theirs.restored_gap == 0.0
     assert ours.mix_grad_norm == pytest.approx(theirs.mix_grad_norm, rel=1e-4)
+
+
+def test_simmim_crossvit(programs):
+    ours, theirs = _both(programs, "simmim_crossvit")  # topk masking, batch_range gathers
+    assert ours.num_masked_total == theirs.num_masked_total == 256
+    assert close(ours.mim_losses, theirs.mim_losses, 1e-4, 1e-6)
+    assert ours.mim_losses[-1] < 0.7 * ours.mim_losses[0]
+    assert close(ours.cls_losses, theirs.cls_losses, 1e-4, 1e-5)
+    assert ours.accuracy == theirs.accuracy and ours.grads_reached == [True, True]
