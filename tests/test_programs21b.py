@@ -102,3 +102,15 @@ def test_simmim_crossvit(programs):
     assert ours.mim_losses[-1] < 0.7 * ours.mim_losses[0]
     assert close(ours.cls_losses, theirs.cls_losses, 1e-4, 1e-5)
     assert ours.accuracy == theirs.accuracy and ours.grads_reached == [True, True]
+
+
+def test_timm_optim_factory(programs):
+    ours, theirs = _both(programs, "timm_optim_factory")  # layer decay groups, Lookahead, AGC
+    assert ours.group_summary == theirs.group_summary and len(ours.group_summary) == 9
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.7 * ours.losses[0]
+    assert ours.state_keys == theirs.state_keys  # the slow buffer is checkpointed and loaded
+    assert ours.state_keys == ["exp_avg", "exp_avg_sq", "lookahead_slow_buff", "step"]
+    assert close(ours.resumed_losses, ours.losses[8:], 1e-6, 1e-7)  # the resume is exact
+    assert close(ours.resumed_losses, theirs.resumed_losses, 1e-5, 1e-6)
+    assert ours.lookahead_steps == theirs.lookahead_steps == [12, 12]
+    assert close(ours.sched_lrs, theirs.sched_lrs, 1e-9)
