@@ -114,3 +114,12 @@ def test_timm_optim_factory(programs):
     assert close(ours.resumed_losses, theirs.resumed_losses, 1e-5, 1e-6)
     assert ours.lookahead_steps == theirs.lookahead_steps == [12, 12]
     assert close(ours.sched_lrs, theirs.sched_lrs, 1e-9)
+
+
+def test_sb3_ppo_rollout_buffer(programs):
+    ours, theirs = _both(programs, "sb3_ppo_rollout_buffer")  # GAE buffer, diagonal Gaussian
+    assert list(ours.log) == list(theirs.log) and ours.log["epochs"] == theirs.log["epochs"]
+    for key, values in theirs.log.items():
+        assert close(ours.log[key], values, 1e-4, 1e-6), key  # same Normal.sample draws
+    assert close(ours.advantages_sample, theirs.advantages_sample, 1e-4, 1e-6)
+    assert ours.log_std == pytest.approx(theirs.log_std, rel=1e-4, abs=1e-6)
