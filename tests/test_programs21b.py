@@ -123,3 +123,14 @@ def test_sb3_ppo_rollout_buffer(programs):
         assert close(ours.log[key], values, 1e-4, 1e-6), key  # same Normal.sample draws
     assert close(ours.advantages_sample, theirs.advantages_sample, 1e-4, 1e-6)
     assert ours.log_std == pytest.approx(theirs.log_std, rel=1e-4, abs=1e-6)
+
+
+def test_x_transformers_pieces(programs):
+    ours, theirs = _both(programs, "x_transformers_pieces")  # ALiBi, xPos rotary, token shift
+    assert ours.slopes == theirs.slopes and ours.alibi_rows == theirs.alibi_rows
+    assert ours.alibi_rows[-1] == [0.0] * 5  # the head without ALiBi, padded in
+    assert close(ours.rotary_stats, theirs.rotary_stats, 1e-6)
+    assert ours.shifted == theirs.shifted == [[[0.0, 0.0], [0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]]
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.3 * ours.losses[0]
+    assert ours.sampled_k == theirs.sampled_k and ours.sampled_p == theirs.sampled_p
+    assert ours.sampled_k[0][4:] == [1, 0, 0, 0]  # tokens after EOS masked to the pad value
