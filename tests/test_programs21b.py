@@ -134,3 +134,17 @@ def test_x_transformers_pieces(programs):
     assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.3 * ours.losses[0]
     assert ours.sampled_k == theirs.sampled_k and ours.sampled_p == theirs.sampled_p
     assert ours.sampled_k[0][4:] == [1, 0, 0, 0]  # tokens after EOS masked to the pad value
+
+
+def test_timm_checkpoint_adapt(programs):
+    ours, theirs = _both(programs, "timm_checkpoint_adapt")  # resized pos_embed, 1/4-ch stems
+    assert ours.epoch == theirs.epoch == 7 and list(ours.results) == list(theirs.results)
+    for name, figures in theirs.results.items():
+        mine = ours.results[name]
+        assert mine["missing"] == figures["missing"] == ["head.bias", "head.weight"]
+        assert mine["unexpected"] == figures["unexpected"] == ["dist_token"]
+        assert mine["pos_shape"] == figures["pos_shape"], name
+        assert mine["pre_logits_shape"] == figures["pre_logits_shape"] == [12, 16]
+        assert close(mine["pos_stats"], figures["pos_stats"], 1e-5, 1e-7), name  # bicubic(+AA)
+        assert mine["conv_sum"] == pytest.approx(figures["conv_sum"], rel=1e-5)
+        assert close(mine["losses"], figures["losses"], 1e-5, 1e-6), name
