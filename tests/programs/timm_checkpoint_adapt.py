@@ -1,8 +1,9 @@
 """Loading a checkpoint into a model of another shape the way timm's helpers do it:
 ``resample_abs_pos_embed`` (the class token split off, the grid ``reshape``/``permute``-d and
 resized by bicubic ``F.interpolate``, with ``antialias`` when it shrinks), ``adapt_input_conv``
-(RGB filters summed to one channel, or repeated and rescaled by ``3 / in_chans``), a ``checkpoint_filter_fn`` that renames and reshapes keys, ``load_state_dict``
-with ``strict=False`` and its ``missing_keys``/``unexpected_keys``, ``reset_classifier``,
+(RGB filters summed to one channel, or repeated and rescaled by ``3 / in_chans``), a
+``checkpoint_filter_fn`` that renames and reshapes keys, ``load_state_dict`` with
+``strict=False`` and its ``missing_keys``/``unexpected_keys``, ``reset_classifier``,
 ``forward_features``/``forward_head(pre_logits=True)``, and a short fine-tune of the adapted
 model; the checkpoint goes through ``torch.save``/``torch.load`` in a temporary directory."""
 
