@@ -148,3 +148,13 @@ def test_timm_checkpoint_adapt(programs):
         assert close(mine["pos_stats"], figures["pos_stats"], 1e-5, 1e-7), name  # bicubic(+AA)
         assert mine["conv_sum"] == pytest.approx(figures["conv_sum"], rel=1e-5)
         assert close(mine["losses"], figures["losses"], 1e-5, 1e-6), name
+
+
+def test_cleanrl_ppo_rnd(programs):
+    ours, theirs = _both(programs, "cleanrl_ppo_rnd")  # RND curiosity, .type(FloatTensor) mask
+    assert ours.forward_loss_shape == theirs.forward_loss_shape == [1]  # max(0-d, [1])
+    assert ours.mask_dtype == theirs.mask_dtype == "torch.float32" and ours.target_frozen
+    assert list(ours.log) == list(theirs.log)
+    assert ours.log["mask_fraction"] == theirs.log["mask_fraction"]  # the same torch.rand draws
+    for key, values in theirs.log.items():
+        assert close(ours.log[key], values, 1e-4, 1e-6), key
