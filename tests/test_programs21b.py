@@ -69,7 +69,7 @@ def test_sam_mask_decoder(programs):
     assert ours.shapes == theirs.shapes == [(3, 2, 16, 16), (3, 2), (3, 2, 16), (3, 16, 4, 4)]
     assert ours.single_shapes == theirs.single_shapes == [(3, 1, 16, 16), (3, 1)]
     assert ours.dense_pe_shape == theirs.dense_pe_shape == (1, 16, 4, 4)
-    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.75 * ours.losses[0]
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.85 * ours.losses[0]
     assert close(ours.ious, theirs.ious, 1e-4, 1e-5)  # thresholded masks agree
 
 

@@ -246,7 +246,7 @@ images = torch.exp(
 )[:, None]
 optimizer = torch.optim.Adam(diffusion.parameters(), lr=2e-3)
 losses = []
-for step in range(10):
+for step in range(6):
     loss = diffusion(images)
     optimizer.zero_grad()
     loss.backward()

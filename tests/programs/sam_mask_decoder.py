@@ -231,7 +231,7 @@ torch.manual_seed(0)
 prompt_encoder, mask_decoder = PromptEncoder(), MaskDecoder()
 image_encoder = nn.Sequential(nn.Conv2d(1, D, 4, stride=4), LayerNorm2d(D))
 params = [*prompt_encoder.parameters(), *mask_decoder.parameters(), *image_encoder.parameters()]
-optimizer = torch.optim.AdamW(params, lr=3e-3)
+optimizer = torch.optim.AdamW(params, lr=6e-3)
 yy, xx = torch.meshgrid(torch.arange(IMG).float(), torch.arange(IMG).float(), indexing="ij")
 centers = torch.tensor([[[3, 3], [11, 4], [6, 12]], [[12, 12], [3, 9], [10, 3]]]).float()
 gts = (
@@ -241,7 +241,7 @@ images = gts.amax(1, keepdim=True) + 0.3 * torch.randn(2, 1, IMG, IMG)
 labels = torch.ones(3, 1)
 dense_pe_shape = tuple(prompt_encoder.get_dense_pe().shape)
 losses, ious = [], []
-for step in range(12):
+for step in range(8):
     image_embeddings = image_encoder(images)
     loss = 0.0
     for curr_embedding, points, gt in zip(image_embeddings, centers, gts):
@@ -260,7 +260,7 @@ for step in range(12):
         ).clamp(min=1)
         loss = (
             loss
-            + 20 * sigmoid_focal_loss(masks, target)
+            + 5 * sigmoid_focal_loss(masks, target)
             + dice_loss(masks, target)
             + F.mse_loss(iou_pred, iou)
         )
