@@ -158,3 +158,12 @@ def test_cleanrl_ppo_rnd(programs):
     assert ours.log["mask_fraction"] == theirs.log["mask_fraction"]  # the same torch.rand draws
     for key, values in theirs.log.items():
         assert close(ours.log[key], values, 1e-4, 1e-6), key
+
+
+def test_cleanrl_ppo_lstm(programs):
+    ours, theirs = _both(programs, "cleanrl_ppo_lstm")  # per-step LSTM with done resets
+    assert ours.replay_gap == theirs.replay_gap == 0.0  # the replay resets states as the rollout
+    assert ours.lstm_param_names == theirs.lstm_param_names
+    assert ours.state_shapes == theirs.state_shapes == [[1, 4, 16], [1, 4, 16]]
+    assert ours.returns_log == theirs.returns_log and ours.clipfracs_log == theirs.clipfracs_log
+    assert close(ours.losses_log, theirs.losses_log, 1e-4, 1e-6)  # pg losses near 0: atol
