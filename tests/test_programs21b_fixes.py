@@ -1,8 +1,9 @@
 """Fixes found by the twenty-first round's programs (tests/test_programs21b.py), each checked
 against PyTorch: optimizer param groups that carry their own ``param_names`` list (timm's
 ``param_groups_layer_decay`` builds them so), and optimizer state holding names of its own
-beside the optimizer's (timm's ``Lookahead`` keeps ``lookahead_slow_buff`` in its base
-optimizer's state, and its checkpoints must load)."""
+beside the optimizer's, and param groups with keys of their own (timm's ``Lookahead`` keeps
+``lookahead_slow_buff`` in its base optimizer's state and ``lookahead_k`` in its groups, and its
+checkpoints must load)."""
 
 import pytest
 
@@ -64,3 +65,31 @@ def test_a_state_of_another_optimizer_is_still_refused():
         for key in ("amsgrad", "decoupled_weight_decay"):
             del saved["param_groups"][0][key]
         opt.load_state_dict(saved)  # exp_avg_sq is Adam's, not Adamax's
+
+
+def _saved_adamw(lib, **extra):
+    p = lib.nn.Parameter(lib.ones(2))
+    opt = lib.optim.AdamW([p], lr=0.1)
+    p.grad = lib.ones(2)
+    opt.step()
+    saved = opt.state_dict()
+    saved["param_groups"][0].update(extra)
+    return saved
+
+
+@pytest.mark.parametrize("lib", [minigrad, torch], ids=["minigrad", "torch"])
+def test_group_keys_of_the_callers_own_load_on_either_side(lib):
+    fresh = lib.optim.AdamW([lib.nn.Parameter(lib.ones(2))], lr=0.1)
+    fresh.load_state_dict(_saved_adamw(lib, lookahead_k=6, lookahead_alpha=0.5))
+    assert fresh.param_groups[0]["lookahead_k"] == 6  # a wrapper's key, saved, comes back
+    scaled = lib.optim.AdamW([{"params": [lib.nn.Parameter(lib.ones(2))], "lr_scale": 0.5}])
+    scaled.load_state_dict(_saved_adamw(lib))
+    assert "lr_scale" not in scaled.param_groups[0]  # the saved group replaces this one
+
+
+def test_a_group_of_another_optimizer_is_still_refused():
+    with pytest.raises(ValueError, match=r"this Adam: its param group 0 lacks .*'betas'"):
+        sgd = minigrad.optim.SGD([minigrad.nn.Parameter(minigrad.ones(2))], lr=0.1)
+        minigrad.optim.Adam([minigrad.nn.Parameter(minigrad.ones(2))]).load_state_dict(
+            sgd.state_dict()
+        )

@@ -383,8 +383,10 @@ class Optimizer:
 
         Raises:
             ValueError: not an optimizer state_dict, a different number or size of param
-                groups, a different set of hyperparameters or state names (a state_dict from
-                another optimizer), or a state tensor whose shape differs from its parameter's.
+                groups, a group lacking one of this optimizer's hyperparameters or a state
+                holding another optimizer's state names (a state_dict from another
+                optimizer), or a state tensor whose shape differs from its parameter's. Keys
+                of the caller's own, in groups or states, load as in PyTorch.
         """
         if isinstance(state_dict, dict):
             state_dict = dict(state_dict)  # hooks may change the copy, not the caller's dict
@@ -437,13 +439,14 @@ class Optimizer:
                     f"of optimizer's group: param group {i} has {len(saved['params'])} "
                     f"parameters saved and {len(group['params'])} in this {name}"
                 )
-            mine = set(group) - _NOT_HYPERPARAMETERS
-            theirs = set(saved) - _NOT_HYPERPARAMETERS
-            if mine != theirs:
+            # a group lacking one of this optimizer's hyperparameters comes from another
+            # optimizer; other keys on either side (timm's "lr_scale", Lookahead's
+            # "lookahead_k") load as in PyTorch, which takes the saved group as it is
+            missing = set(self.defaults) - _NOT_HYPERPARAMETERS - set(saved)
+            if missing:
                 raise ValueError(
                     f"loaded state dict is from a different optimizer than this {name}: its "
-                    f"param group {i} lacks hyperparameters {sorted(mine - theirs)} and has "
-                    f"unknown ones {sorted(theirs - mine)}"
+                    f"param group {i} lacks hyperparameters {sorted(missing)}"
                 )
             self._validate(saved, f"saved param group {i}")
 
