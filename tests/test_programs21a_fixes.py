@@ -57,3 +57,65 @@ def test_to_empty_from_meta_keeps_a_parameter_subclass():
         return type(layer.weight) is cls, isinstance(layer.weight, lib.nn.Parameter)
 
     assert run(minigrad, _Tagged) == run(torch, TorchTagged) == (True, True)
+
+
+def _hook_calls(lib):
+    calls = []
+
+    def pack(t):
+        calls.append(("pack", t.tolist()))
+        return t
+
+    def unpack(t):
+        calls.append(("unpack", t.tolist()))
+        return t
+
+    a = lib.ones(2, requires_grad=True)
+    b = lib.ones(2, requires_grad=True) * 2
+    x = lib.full((2,), 3.0, requires_grad=True)
+    with lib.autograd.graph.saved_tensors_hooks(pack, unpack):
+        y = a * b
+        z = x.pow(2)  # tensor ** number: PyTorch's PowBackward0 keeps self alone
+    y.sum().backward()
+    calls.append("then pow")
+    z.sum().backward()
+    return calls
+
+
+def test_saved_tensor_hooks_see_pytorchs_pack_and_unpack_order():
+    """The "Hooks for autograd saved tensors" tutorial prints its hooks' calls: mul packs and
+    unpacks ``other`` before ``self`` (minigrad unpacked ``self`` first), and ``x.pow(2)``
+    saves ``x`` alone (minigrad saved its result too: two pack calls where PyTorch makes one)."""
+    ours, theirs = _both(_hook_calls)
+    assert ours == theirs
+    packs = [("pack", [2.0, 2.0]), ("pack", [1.0, 1.0]), ("pack", [3.0, 3.0])]
+    unpacks = [("unpack", [2.0, 2.0]), ("unpack", [1.0, 1.0]), "then pow", ("unpack", [3.0, 3.0])]
+    assert theirs == packs + unpacks
+
+
+def _saved_attributes(lib):
+    calls = []
+    a = lib.ones(2, requires_grad=True)
+    b = lib.ones(2, requires_grad=True) * 2
+    with lib.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: calls.append(1) or t):
+        y = a * b
+    y.grad_fn._saved_self  # noqa: B018 - unpacks self alone
+    x = lib.ones(2, requires_grad=True)
+    z = x.pow(2)
+    names = sorted(n for n in dir(z.grad_fn) if n.startswith("_saved_") and "sym" not in n)
+    z.sum().backward()
+    try:
+        z.grad_fn._raw_saved_self.register_hooks(lambda t: t, lambda t: t)
+    except RuntimeError as e:
+        freed = str(e)
+    return len(calls), names, freed
+
+
+def test_saved_attribute_unpacks_one_tensor_and_freed_hooks_error():
+    """``grad_fn._saved_self`` runs the unpack hook of ``self`` only (minigrad unpacked every
+    saved tensor of the node); registering hooks on a freed saved tensor gets PyTorch's
+    message (minigrad gave the "backward through the graph a second time" one)."""
+    ours, theirs = _both(_saved_attributes)
+    assert ours == theirs
+    assert theirs[:2] == (1, ["_saved_exponent", "_saved_self"])
+    assert theirs[2].startswith("Calling register_hooks on a saved tensor after it has been freed")
