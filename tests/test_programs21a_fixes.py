@@ -119,3 +119,27 @@ def test_saved_attribute_unpacks_one_tensor_and_freed_hooks_error():
     assert ours == theirs
     assert theirs[:2] == (1, ["_saved_exponent", "_saved_self"])
     assert theirs[2].startswith("Calling register_hooks on a saved tensor after it has been freed")
+
+
+def _float32_gradchecks(lib):
+    import warnings
+
+    x = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loose = lib.autograd.gradcheck(lib.sin, (x,), eps=1e-3, atol=1e-2, rtol=1e-2)
+        strict = lib.autograd.gradcheck(lib.sin, (x,), raise_exception=False)
+    try:
+        lib.autograd.gradcheck(lib.sin, (x.detach(),))
+    except ValueError as e:
+        none_error = str(e)
+    return loose, strict, [str(w.message) for w in caught], none_error
+
+
+def test_gradcheck_of_float32_inputs_warns_and_checks():
+    """The gradcheck note and many tutorials check float32 functions with loosened ``eps`` and
+    tolerances: PyTorch warns ("Input #0 requires gradient and is not a double precision ...")
+    and differences in float32; minigrad refused float32 inputs with a ValueError."""
+    ours, theirs = _both(_float32_gradchecks)
+    assert ours == theirs
+    assert theirs[:2] == (True, False) and len(theirs[2]) == 2
