@@ -142,3 +142,17 @@ def test_saved_tensors_hooks_tutorial(programs):
     assert (ours.files_during, ours.files_after) == (theirs.files_during, theirs.files_after)
     assert ours.files_after == 0 and ours.disk_grad_norm == pytest.approx(theirs.disk_grad_norm)
     assert ours.raw_checks == theirs.raw_checks and ours.freed_error == theirs.freed_error
+
+
+def test_gradcheck_mechanics(programs):
+    ours, theirs = _both(programs, "gradcheck_mechanics")  # by hand, then gradcheck itself
+    assert ours.jacobian_gap < 1e-8 and theirs.jacobian_gap < 1e-8  # difference noise only
+    assert ours.functional_gap == theirs.functional_gap == 0.0
+    assert close(ours.fast_mode_by_hand, theirs.fast_mode_by_hand, 1e-8)
+    assert ours.wirtinger == theirs.wirtinger == [True, "torch.complex128", True]
+    assert ours.checks == theirs.checks
+    assert [ours.checks[k] for k in ("wrong", "wrong_fast", "float32_loose")] == [False] * 2 + [
+        True
+    ]
+    assert ours.wrong_message == theirs.wrong_message and ours.wrong_is_runtime_error
+    assert ours.float32_warning == theirs.float32_warning

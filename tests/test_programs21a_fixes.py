@@ -143,3 +143,24 @@ def test_gradcheck_of_float32_inputs_warns_and_checks():
     ours, theirs = _both(_float32_gradchecks)
     assert ours == theirs
     assert theirs[:2] == (True, False) and len(theirs[2]) == 2
+
+
+def test_importing_a_shadowed_submodule_as_torch_keeps_the_function():
+    """``from torch.autograd.gradcheck import GradcheckError`` under ``minigrad.as_torch``
+    loaded the module under its ``torch`` name, and the import system then bound
+    ``torch.autograd.gradcheck`` to the module: the next ``gradcheck(...)`` call failed with
+    "'module' object is not callable". PyTorch's import finds the module loaded already."""
+    import importlib
+    import sys
+
+    import minigrad.as_torch
+
+    with minigrad.as_torch.imports():
+        torch = importlib.import_module("torch")
+        error = importlib.import_module("torch.autograd.gradcheck").GradcheckError
+        importlib.import_module("torch.nn.utils.spectral_norm")
+        kinds = [callable(torch.autograd.gradcheck), callable(torch.nn.utils.spectral_norm)]
+        assert "torch.autograd.gradcheck" in sys.modules
+    assert kinds == [True, True]
+    assert error is sys.modules["minigrad.autograd.gradcheck"].GradcheckError
+    assert callable(minigrad.autograd.gradcheck)
