@@ -138,6 +138,7 @@ def test_saved_tensors_hooks_tutorial(programs):
     assert ours.log == theirs.log  # the hooks' calls, in PyTorch's order
     assert ours.checks == theirs.checks == [True, True, 2, True, True, True]
     assert ours.cpu_grad_norm == pytest.approx(theirs.cpu_grad_norm, rel=1e-5)
+    assert ours.first_access == theirs.first_access  # the unpacked leaf prints as a leaf
     assert ours.double_access == theirs.double_access == "Double access failed!"
     assert (ours.files_during, ours.files_after) == (theirs.files_during, theirs.files_after)
     assert ours.files_after == 0 and ours.disk_grad_norm == pytest.approx(theirs.disk_grad_norm)

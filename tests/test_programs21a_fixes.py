@@ -164,3 +164,30 @@ def test_importing_a_shadowed_submodule_as_torch_keeps_the_function():
     assert kinds == [True, True]
     assert error is sys.modules["minigrad.autograd.gradcheck"].GradcheckError
     assert callable(minigrad.autograd.gradcheck)
+
+
+def _unpacked_leaf(lib):
+    lib.manual_seed(0)
+    x = lib.randn(3, requires_grad=True)
+    with lib.autograd.graph.saved_tensors_hooks(lambda t: t * 1, lambda t: t):
+        y = x.exp() * x
+    saved = y.grad_fn._saved_other
+    flags = [saved.is_leaf, saved.requires_grad, saved.grad_fn is None, saved is x]
+    (saved * 3).sum().backward()  # flows into x's accumulator, not into saved
+    return (
+        flags,
+        repr(saved).startswith("tensor(") and "requires_grad=True" in repr(saved),
+        (
+            x.grad.tolist(),
+            saved.grad,
+        ),
+    )
+
+
+def test_a_saved_leaf_unpacked_by_hooks_is_a_leaf_sharing_its_accumulator():
+    """The saved-tensor hooks tutorial prints ``y.grad_fn._saved_self`` of a leaf: PyTorch's is
+    a leaf (``requires_grad=True``, no grad_fn) whose gradients reach the saved leaf's
+    ``.grad``; minigrad's showed ``grad_fn=<AccumulateGrad>`` and was no leaf."""
+    ours, theirs = _both(_unpacked_leaf)
+    assert ours == theirs
+    assert theirs[0] == [True, True, True, False] and theirs[2] == ([3.0, 3.0, 3.0], None)
