@@ -327,13 +327,16 @@ class Pow(Op):
     input_names = ("self", "exponent")
 
     def forward(self, a, b):
+        if self.input_meta and self.input_meta[1] is None:
+            self.save_output = False  # tensor ** number keeps self alone, as PyTorch's node
         # (2 ** arange(3): the base reaches the kernel as a Python int)
         if hasattr(b, "dtype") and _integer_operand(b) and _integer_operand(a):
             return _integer_pow(self.xp, a, b)
         return a**b
 
     def backward(self, gz):
-        a, b, z = self.saved
+        a, b, *result = self.saved
+        z = result[0] if result else None  # (read only where the exponent is a tensor)
         need_a, need_b = self.needs_input_grad
         ga = gb = None
         if need_a:
