@@ -63,3 +63,45 @@ def test_sa_pinn_helmholtz(programs):
     assert ours.lbfgs_losses[-1] < 0.1 * ours.lbfgs_losses[0]
     assert close([ours.plain_res, ours.plain_bc], [theirs.plain_res, theirs.plain_bc], 1e-9)
     assert ours.rel_l2 == pytest.approx(theirs.rel_l2, rel=1e-6) and ours.rel_l2 < 0.1
+
+
+def test_ffjord_cnf(programs):
+    ours, theirs = _both(programs, "ffjord_cnf")  # divergence by autograd, RK4 by hand; float64
+    assert close(ours.train_nll, theirs.train_nll, 1e-10)
+    assert ours.train_nll[-1] < ours.train_nll[0]
+    assert ours.eval_nll_exact == pytest.approx(theirs.eval_nll_exact, rel=1e-10)
+    assert close([ours.hutch_mean_gap, ours.hutch_std], [theirs.hutch_mean_gap, theirs.hutch_std])
+    assert ours.hutch_mean_gap < 0.05  # Hutchinson is unbiased: its mean is near the trace
+    assert ours.left_fraction == theirs.left_fraction
+    assert ours.sample_spread == pytest.approx(theirs.sample_spread, rel=1e-10)
+    assert ours.grad_norm == pytest.approx(theirs.grad_norm, rel=1e-10)
+    assert ours.total_nfe == theirs.total_nfe == 352
+
+
+def test_lstnet_forecast(programs):
+    ours, theirs = _both(programs, "lstnet_forecast")  # Conv2d over series, skip-GRU, highway
+    assert ours.sample_shape == theirs.sample_shape == (24, 4)
+    assert ours.n_params == theirs.n_params
+    assert close(ours.train_losses, theirs.train_losses, 1e-5, 1e-6)  # float32 training
+    assert close(ours.clip_norms, theirs.clip_norms, 1e-4, 1e-6)
+    assert ours.final_rse == pytest.approx(theirs.final_rse, rel=1e-4)
+    assert ours.final_corr == pytest.approx(theirs.final_corr, rel=1e-5)
+    assert ours.final_rse < 0.5 * ours.naive_rse
+
+
+def test_welch_hilbert_fir(programs):
+    ours, theirs = _both(programs, "welch_hilbert_fir")  # stft PSD, fft Hilbert, sinc FIR; f64
+    assert ours.peak_freqs == theirs.peak_freqs == [12.5, 37.5]
+    assert ours.total_power == pytest.approx(theirs.total_power, rel=1e-12)
+    assert ours.envelope_err == pytest.approx(theirs.envelope_err, rel=1e-9, abs=1e-14)
+    assert ours.envelope_err < 0.01 and ours.inst_freq_median == pytest.approx(25.0, rel=1e-5)
+    assert ours.inst_freq_median == pytest.approx(theirs.inst_freq_median, rel=1e-12)
+    assert ours.phase_span == pytest.approx(theirs.phase_span, rel=1e-12)
+    assert close([ours.gain_12, ours.gain_37], [theirs.gain_12, theirs.gain_37], 1e-9)
+    assert ours.suppression == pytest.approx(theirs.suppression, rel=1e-9)
+    assert (
+        ours.sg_rmse == pytest.approx(theirs.sg_rmse, rel=1e-12) and ours.sg_rmse < ours.noisy_rmse
+    )
+    assert ours.sg_sum == pytest.approx(1.0, rel=1e-12)
+    assert ours.estimated_delay == theirs.estimated_delay == 17
+    assert close(ours.fir_losses, theirs.fir_losses, 1e-9) and ours.fir_losses[-1] < 0.01
