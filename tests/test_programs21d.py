@@ -75,7 +75,7 @@ def test_ffjord_cnf(programs):
     assert ours.left_fraction == theirs.left_fraction
     assert ours.sample_spread == pytest.approx(theirs.sample_spread, rel=1e-10)
     assert ours.grad_norm == pytest.approx(theirs.grad_norm, rel=1e-10)
-    assert ours.total_nfe == theirs.total_nfe == 352
+    assert ours.total_nfe == theirs.total_nfe == 256
 
 
 def test_lstnet_forecast(programs):
@@ -105,3 +105,43 @@ def test_welch_hilbert_fir(programs):
     assert ours.sg_sum == pytest.approx(1.0, rel=1e-12)
     assert ours.estimated_delay == theirs.estimated_delay == 17
     assert close(ours.fir_losses, theirs.fir_losses, 1e-9) and ours.fir_losses[-1] < 0.01
+
+
+def test_laplace_bayes_logreg(programs):
+    ours, theirs = _both(programs, "laplace_bayes_logreg")  # slogdet evidence, autograd hessian
+    assert close(ours.evidence, theirs.evidence, 1e-11) and (ours.degree, ours.alpha) == (3, 1.0)
+    assert close([ours.pred_mean, ours.pred_std], [theirs.pred_mean, theirs.pred_std], 1e-11)
+    assert ours.pred_std[0] > ours.pred_std[3]  # more uncertain away from the data
+    assert ours.posterior_entropy == pytest.approx(theirs.posterior_entropy, rel=1e-12)
+    assert ours.weights_logprob == pytest.approx(theirs.weights_logprob, rel=1e-12)
+    assert close(ours.w_map, theirs.w_map, 1e-10) and ours.hessian_gap < 1e-12
+    assert ours.log_evidence_laplace == pytest.approx(theirs.log_evidence_laplace, rel=1e-11)
+    assert close([ours.probit_pred, ours.map_pred], [theirs.probit_pred, theirs.map_pred], 1e-11)
+    assert close(ours.mc_pred, theirs.mc_pred, 1e-11)  # the same rsample draws
+    assert close(ours.mc_pred, ours.probit_pred, 0, 0.01)  # the probit approximation holds
+    assert close([ours.z_scores, ours.tail], [theirs.z_scores, theirs.tail], 1e-10)
+
+
+def test_linear_recommenders(programs):
+    ours, theirs = _both(programs, "linear_recommenders")  # EASE inv, svd, batched ALS solves
+    assert ours.density == theirs.density
+    assert close(ours.results, theirs.results, 1e-10)
+    assert ours.results["ease"][0] > ours.results["popular"][0]
+    assert ours.results["ials"][0] > ours.results["popular"][0]
+    assert close(ours.ease_b_stats, theirs.ease_b_stats, 1e-10) and ours.ease_b_stats[1] == 0
+    assert close(ours.top_singular, theirs.top_singular, 1e-12)
+    assert close(ours.als_loss, theirs.als_loss, 1e-10)
+    assert all(a >= b for a, b in zip(ours.als_loss, ours.als_loss[1:]))  # ALS never goes up
+
+
+def test_particle_filter(programs):
+    ours, theirs = _both(programs, "particle_filter")  # searchsorted, multinomial, logsumexp
+    assert close(ours.means, theirs.means, 1e-10)
+    assert ours.loglik == pytest.approx(theirs.loglik, rel=1e-12) and ours.n_res == theirs.n_res
+    assert ours.loglik_m == pytest.approx(theirs.loglik_m, rel=1e-12)
+    assert ours.n_res_m == theirs.n_res_m
+    assert close([ours.rmse_sys, ours.rmse_multi], [theirs.rmse_sys, theirs.rmse_multi], 1e-10)
+    assert close(ours.profile, theirs.profile, 1e-12) and ours.best_q == theirs.best_q
+    assert close(ours.kalman_means, theirs.kalman_means, 1e-12)
+    assert ours.kalman_gap == pytest.approx(theirs.kalman_gap, rel=1e-9) and ours.kalman_gap < 0.2
+    assert ours.loglik_gap < 0.5  # the particle estimate of the exact Kalman likelihood
