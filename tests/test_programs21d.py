@@ -145,3 +145,59 @@ def test_particle_filter(programs):
     assert close(ours.kalman_means, theirs.kalman_means, 1e-12)
     assert ours.kalman_gap == pytest.approx(theirs.kalman_gap, rel=1e-9) and ours.kalman_gap < 0.2
     assert ours.loglik_gap < 0.5  # the particle estimate of the exact Kalman likelihood
+
+
+def test_dmd_koopman(programs):
+    ours, theirs = _both(programs, "dmd_koopman")  # complex svd/eig/lstsq, latent operator
+    assert close(ours.freqs, [1.0, 2.3, 2.8], 1e-3)  # the three modes' frequencies
+    assert close(ours.freqs, theirs.freqs, 1e-9) and close(ours.growth, theirs.growth, 0, 1e-9)
+    assert ours.recon_err == pytest.approx(theirs.recon_err, rel=1e-10) and ours.recon_err < 0.05
+    assert close(ours.energy, theirs.energy, 1e-10)
+    assert close(ours.koopman_losses, theirs.koopman_losses, 1e-5, 1e-7)  # float32 training
+    assert ours.koopman_losses[-1] < 0.2 * ours.koopman_losses[0]
+    assert close(ours.K_moduli, theirs.K_moduli, 1e-5)
+
+
+def test_sliced_wasserstein(programs):
+    ours, theirs = _both(programs, "sliced_wasserstein")  # sort, quantile, icdf, maximize=True
+    assert close(ours.sw_losses, theirs.sw_losses, 1e-5, 1e-6)  # float32 generator
+    assert ours.sw_losses[-1] < 0.4 * ours.sw_losses[0]
+    assert close([ours.radius_mean, ours.radius_std], [theirs.radius_mean, theirs.radius_std])
+    assert ours.sw_unequal == pytest.approx(theirs.sw_unequal, rel=1e-12)
+    assert (
+        close(ours.max_sliced, theirs.max_sliced, 1e-10)
+        and ours.max_sliced[-1] > ours.max_sliced[0]
+    )
+    assert ours.best_angle == pytest.approx(theirs.best_angle, rel=1e-10)
+    assert ours.w2_quantile == pytest.approx(theirs.w2_quantile, rel=1e-12)
+    assert ours.w2_quantile == pytest.approx(ours.w2_closed, rel=0.05)
+    assert close(ours.bary_stats, theirs.bary_stats, 1e-12) and close(
+        ours.bary_stats, [1 / 3, 1], 0, 0.05
+    )
+
+
+def test_mmoe_multitask(programs):
+    ours, theirs = _both(programs, "mmoe_multitask")  # sparse embeddings + SparseAdam, plateau
+    assert ours.grad_is_sparse is theirs.grad_is_sparse is True
+    assert close(ours.history, theirs.history, 1e-4, 1e-6)  # float32 training
+    assert ours.lrs == theirs.lrs and ours.lrs[-1] < ours.lrs[0]
+    assert (ours.stopped_epoch, ours.best_epoch) == (theirs.stopped_epoch, theirs.best_epoch)
+    assert ours.stopped_epoch < 11  # early stopping fired
+    assert ours.reloaded_auc == pytest.approx(ours.best_auc, rel=1e-12)  # the best checkpoint
+    assert ours.reloaded_auc == pytest.approx(theirs.reloaded_auc, rel=1e-6) and ours.best_auc > 0.9
+    assert close(ours.gate_means, theirs.gate_means, 1e-4, 1e-6)
+
+
+def test_entity_embeddings_kfold(programs):
+    ours, theirs = _both(programs, "entity_embeddings_kfold")  # unique/bucketize, Subset folds
+    assert ours.emb_sizes == theirs.emb_sizes == [(30, 15), (7, 4), (2, 1), (4, 2)]
+    assert ours.fold_epochs == theirs.fold_epochs and min(ours.fold_epochs) < 7  # stopped early
+    assert close(ours.fold_scores, theirs.fold_scores, 1e-4, 1e-6)  # float32 training
+    rmspe = [ours.oof_rmspe, ours.test_rmspe, ours.single_rmspe, ours.baseline_rmspe]
+    assert close(
+        rmspe,
+        [theirs.oof_rmspe, theirs.test_rmspe, theirs.single_rmspe, theirs.baseline_rmspe],
+        1e-4,
+    )
+    assert ours.test_rmspe < ours.single_rmspe and ours.test_rmspe < ours.baseline_rmspe
+    assert close(ours.sim_stats, theirs.sim_stats, 1e-5)
