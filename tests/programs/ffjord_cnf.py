@@ -17,7 +17,7 @@ torch.set_default_dtype(torch.float64)
 
 
 class ODEFunc(nn.Module):
-    def __init__(self, dim=2, hidden=32):
+    def __init__(self, dim=2, hidden=24):
         super().__init__()
         self.l1 = nn.Linear(dim + 1, hidden)
         self.l2 = nn.Linear(hidden + 1, hidden)
@@ -83,8 +83,8 @@ func = ODEFunc()
 cnf = CNF(func, exact=False)
 optimizer = torch.optim.Adam(cnf.parameters(), lr=1e-2)
 train_nll = []
-for itr in range(12):
-    x = sample_target(64)
+for itr in range(8):
+    x = sample_target(48)
     optimizer.zero_grad()
     z, delta_logp = cnf(x)  # data -> base: log p(x) = log p(z) - delta
     log_px = base.log_prob(z) - delta_logp
@@ -95,16 +95,16 @@ for itr in range(12):
     if itr % 4 == 0:
         print(f"iter {itr:3d} nll {loss.item():.4f} nfe {func.nfe}")
 
-x_eval = sample_target(128)
+x_eval = sample_target(64)
 cnf.exact = True
 z_exact, dlogp_exact = cnf(x_eval)
 eval_nll_exact = -(base.log_prob(z_exact) - dlogp_exact).mean().item()
 cnf.exact = False
-hutch = torch.stack([cnf(x_eval[:16])[1] for _ in range(8)])
+hutch = torch.stack([cnf(x_eval[:16])[1] for _ in range(6)])
 hutch_mean_gap = (hutch.mean(0) - dlogp_exact[:16]).abs().mean().item()
 hutch_std = hutch.std(0).mean().item()
 with torch.no_grad():
-    z0 = base.sample((256,))
+    z0 = base.sample((128,))
 cnf.exact = True
 samples, _ = cnf(z0, t0=1.0, t1=0.0)
 samples = samples.detach()
