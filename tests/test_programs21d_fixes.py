@@ -1,0 +1,69 @@
+"""Fixes found by the twenty-first round's scientific programs (tests/test_programs21d.py),
+each checked against PyTorch: the gradient of a reduction to one value (``max()``, ``min()``,
+``median()``, ``nanmedian()`` without ``dim``) is shared evenly by every entry equal to the
+result, and by the NaN entries when the result is NaN (PyTorch's evenly_distribute_backward);
+minigrad gave it all to one entry (median) or NaN everywhere (max/min of NaNs)."""
+
+import math
+
+import pytest
+
+import minigrad
+
+torch = pytest.importorskip("torch")
+
+NAN, INF = math.nan, math.inf
+CASES = [
+    [1.0, 1.0, 0.0, 2.0],  # the lower median ties with another entry
+    [[2.0, 2.0], [2.0, 5.0]],
+    [0.1, 0.1, 0.1, 0.3],  # the value stays exact (no sum of three 0.1s)
+    [NAN, 1.0, NAN, 2.0],
+    [3.0, NAN, 3.0, 1.0],
+    [NAN, NAN],
+    [INF, INF, 1.0, 0.0, INF],
+    [-INF, -INF, 3.0],
+    [INF, -INF, 2.0, 2.0],
+    [5.0],
+]
+
+
+def _value_and_grad(lib, name, values):
+    x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+    y = getattr(x, name)()
+    y.backward(lib.tensor(6.0, dtype=lib.float64))
+    return y.item(), x.grad.flatten().tolist(), y.grad_fn.name()
+
+
+@pytest.mark.parametrize("name", ["max", "min", "median", "nanmedian"])
+@pytest.mark.parametrize("values", CASES, ids=str)
+def test_full_reductions_share_the_gradient_among_ties_as_pytorch(name, values):
+    ours, theirs = _value_and_grad(minigrad, name, values), _value_and_grad(torch, name, values)
+    assert str(ours[:2]) == str(theirs[:2])  # str: NaN equals NaN, -0.0 differs from 0.0
+    assert ours[2] == theirs[2]  # MaxBackward1, MedianBackward0, ...
+
+
+def test_full_reductions_without_grad_and_of_integers_are_unchanged():
+    x = minigrad.tensor([3, 1, 3, 2])
+    assert [x.max().item(), x.min().item(), x.median().item()] == [3, 1, 2]
+    assert x.max().dtype == minigrad.int64 and x.median().dtype == minigrad.int64
+    with minigrad.no_grad():
+        y = minigrad.tensor([0.1, 0.1, 0.3], dtype=minigrad.float64, requires_grad=True).median()
+    assert y.item() == 0.1 and y.grad_fn is None
+
+
+def test_the_shared_gradient_is_differentiable_and_forward_mode_sees_it():
+    x = minigrad.tensor([1.0, 2.0, 2.0, 0.5], dtype=minigrad.float64, requires_grad=True)
+    (g,) = minigrad.autograd.grad(x.pow(3).max(), x, create_graph=True)
+    (gg,) = minigrad.autograd.grad(g.sum(), x)
+    tx = torch.tensor([1.0, 2.0, 2.0, 0.5], dtype=torch.float64, requires_grad=True)
+    (tg,) = torch.autograd.grad(tx.pow(3).max(), tx, create_graph=True)
+    (tgg,) = torch.autograd.grad(tg.sum(), tx)
+    assert g.tolist() == tg.tolist() and gg.tolist() == tgg.tolist()
+    primal = minigrad.tensor([1.0, 3.0, 3.0], dtype=minigrad.float64)
+    tangent = minigrad.tensor([1.0, 2.0, 4.0], dtype=minigrad.float64)
+    _, jvp = minigrad.func.jvp(lambda t: t.median(), (primal,), (tangent,))
+    tp = torch.tensor([1.0, 3.0, 3.0], dtype=torch.float64)
+    _, tjvp = torch.func.jvp(
+        lambda t: t.median(), (tp,), (torch.tensor([1.0, 2.0, 4.0], dtype=torch.float64),)
+    )
+    assert jvp.item() == pytest.approx(tjvp.item(), rel=1e-12)
