@@ -2,7 +2,9 @@
 each checked against PyTorch: the gradient of a reduction to one value (``max()``, ``min()``,
 ``median()``, ``nanmedian()`` without ``dim``) is shared evenly by every entry equal to the
 result, and by the NaN entries when the result is NaN (PyTorch's evenly_distribute_backward);
-minigrad gave it all to one entry (median) or NaN everywhere (max/min of NaNs)."""
+minigrad gave it all to one entry (median) or NaN everywhere (max/min of NaNs); and the
+gradient of ``cdist(p=inf)`` goes in full to every feature that reaches the distance (ties are
+not shared out), as PyTorch's cdist backward (grid data, kernel programs)."""
 
 import math
 
@@ -67,3 +69,39 @@ def test_the_shared_gradient_is_differentiable_and_forward_mode_sees_it():
         lambda t: t.median(), (tp,), (torch.tensor([1.0, 2.0, 4.0], dtype=torch.float64),)
     )
     assert jvp.item() == pytest.approx(tjvp.item(), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ([[0.0, 1.0], [0.0, 1.0], [2.0, 3.0]], [[1.0, 2.0], [1.0, 2.0], [3.0, 4.0]]),
+        ([[2.0, 0.0]], [[0.0, 2.0]]),  # two features tie
+        ([[1.0, -3.0], [0.5, 0.5]], [[0.0, 0.0]]),  # no tie
+    ],
+)
+def test_cdist_inf_gives_every_tied_feature_the_full_gradient_as_pytorch(a, b):
+    def run(lib):
+        x = lib.tensor(a, dtype=lib.float64, requires_grad=True)
+        y = lib.tensor(b, dtype=lib.float64, requires_grad=True)
+        d = lib.cdist(x, y, p=math.inf)
+        d.backward(lib.arange(1.0, d.numel() + 1, dtype=lib.float64).reshape(d.shape))
+        return d.tolist(), x.grad.tolist(), y.grad.tolist(), d.grad_fn.name()
+
+    assert run(minigrad) == run(torch)  # (-0.0 == 0.0: PyTorch's zeros may be unsigned)
+
+
+def test_cdist_inf_keeps_its_value_exact_and_without_grad_no_graph():
+    x = minigrad.tensor([[0.1, 0.3], [1e300, -2.0]], dtype=minigrad.float64)
+    y = minigrad.tensor([[0.4, 0.0]], dtype=minigrad.float64)
+    plain = minigrad.cdist(x, y, p=math.inf)
+    tracked = minigrad.cdist(x.requires_grad_(), y, p=math.inf)
+    assert (
+        plain.tolist()
+        == tracked.tolist()
+        == torch.cdist(
+            torch.tensor(x.tolist(), dtype=torch.float64),
+            torch.tensor(y.tolist(), dtype=torch.float64),
+            p=math.inf,
+        ).tolist()
+    )
+    assert plain.grad_fn is None and tracked.grad_fn.name() == "CdistBackward0"
