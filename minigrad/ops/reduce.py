@@ -459,7 +459,7 @@ def evenly_distributed(input, value):
     if not forward_ad.active and not (input.requires_grad and grad_mode.is_grad_enabled()):
         return value
     nan = value.isnan()
-    tied = where(nan, input.isnan(), input == value)
+    tied = (nan & input.isnan()) | (~nan & (input == value))  # (no bool where: ONNX has none)
     finite = tied & ~nan  # (no NaN in the max/min paths: their 0/0 would leak into dx)
     largest = amax(where(finite, input, -math.inf))  # v (ties: 1/k each), right for v < +inf
     smallest = amin(where(finite, input, math.inf))  # the same, right for v > -inf
@@ -478,8 +478,9 @@ def max(input, dim=None, keepdim=False, *, other=None):
     """The largest value (no ``dim``), ``(values, indices)`` along ``dim``, or, given a tensor
     ``other`` (also as the second positional argument), :func:`maximum` of the two.
 
-    Without ``dim`` the gradient is shared evenly by tied maxima; with ``dim`` it goes to the
-    entry whose index is returned (the first maximum), as PyTorch does.
+    Without ``dim`` the gradient is shared evenly by tied maxima (by the NaNs when the result
+    is NaN); with ``dim`` it goes to the entry whose index is returned (the first maximum), as
+    PyTorch does.
 
     Example: ``torch.max(x, 1)`` gives ``(values, indices)``; ``torch.max(x, y)`` the
     elementwise maximum, as in PyTorch.

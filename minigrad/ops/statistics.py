@@ -95,7 +95,8 @@ def _median(input, dim, keepdim, ignore_nan: bool, name: str):
 @names_node(lambda input, dim=None, keepdim=False: f"MedianBackward{int(dim is not None)}")
 def median(input, dim=None, keepdim=False):
     """The lower median (of an even count, the smaller middle value) of all entries, or
-    ``(values, indices)`` along ``dim``; NaN where a slice holds NaN."""
+    ``(values, indices)`` along ``dim``; NaN where a slice holds NaN. Of all entries, its
+    gradient is shared evenly by the entries equal to it (the NaNs when NaN), as PyTorch's."""
     if input.dtype is dtypes.bool:  # (after the dim's range check, as PyTorch)
         if dim is not None:
             normalize_dim(dim, input.ndim, "median")
