@@ -3,7 +3,7 @@ each checked against PyTorch: the gradient of a reduction to one value (``max()`
 ``median()``, ``nanmedian()`` without ``dim``) is shared evenly by every entry equal to the
 result, and by the NaN entries when the result is NaN (PyTorch's evenly_distribute_backward);
 minigrad gave it all to one entry (median) or NaN everywhere (max/min of NaNs); and the
-gradient of ``cdist(p=inf)`` goes in full to every feature that reaches the distance (ties are
+gradient of ``cdist(p=inf)`` and ``F.pdist(p=inf)`` goes in full to every feature that reaches the distance (ties are
 not shared out), as PyTorch's cdist backward (grid data, kernel programs)."""
 
 import math
@@ -105,3 +105,13 @@ def test_cdist_inf_keeps_its_value_exact_and_without_grad_no_graph():
         ).tolist()
     )
     assert plain.grad_fn is None and tracked.grad_fn.name() == "CdistBackward0"
+
+
+def test_pdist_inf_gives_every_tied_feature_the_full_gradient_as_pytorch():
+    def run(lib):
+        x = lib.tensor([[0.0, 1.0], [1.0, 2.0], [3.0, 3.0]], dtype=lib.float64, requires_grad=True)
+        d = lib.nn.functional.pdist(x, p=math.inf)
+        d.backward(lib.arange(1.0, 4.0, dtype=lib.float64))
+        return d.tolist(), x.grad.tolist(), d.grad_fn.name()
+
+    assert run(minigrad) == run(torch)

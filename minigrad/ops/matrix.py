@@ -218,15 +218,16 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
     if x1.shape[-1] == 0:  # no features: every distance is 0 (PyTorch's, any p)
         return differences.sum(-1)
     if p == math.inf:
-        return _cdist_inf(differences)
+        return distance_inf(differences)
     return norm(differences, p, dim=-1)
 
 
-def _cdist_inf(differences):
-    """max |x1 - x2| over the features, with PyTorch's cdist gradient: sign(d) on *every*
-    feature where |d| reaches the distance (ties are not shared out, as ``vector_norm``'s and
-    ``amax``'s are). The value is the detached maximum plus a sum of exact zeros that carries
-    that gradient; an infinite distance gets none (PyTorch's is NaN there)."""
+def distance_inf(differences):
+    """max |d| over the last dim of ``differences`` (x1 - x2), with the gradient of PyTorch's
+    cdist and pdist for p = inf: sign(d) on *every* feature where |d| reaches the distance
+    (ties are not shared out, as ``vector_norm``'s and ``amax``'s are). The value is the
+    detached maximum plus a sum of exact zeros that carries that gradient; an infinite
+    distance gets none (PyTorch's is NaN there)."""
     size = differences.abs()
     distance = norm(differences.detach(), math.inf, dim=-1)
     if not (size.requires_grad or forward_ad.active):
