@@ -4,7 +4,10 @@ each checked against PyTorch: the gradient of a reduction to one value (``max()`
 result, and by the NaN entries when the result is NaN (PyTorch's evenly_distribute_backward);
 minigrad gave it all to one entry (median) or NaN everywhere (max/min of NaNs); and the
 gradient of ``cdist(p=inf)`` and ``F.pdist(p=inf)`` goes in full to every feature that reaches the distance (ties are
-not shared out), as PyTorch's cdist backward (grid data, kernel programs)."""
+not shared out), as PyTorch's cdist backward (grid data, kernel programs); ``clamp`` with tensor
+bounds routes its gradient as PyTorch's clamp (the input keeps it on a tie with a bound; minigrad
+split it as ``maximum`` does), and ``maximum``/``minimum`` give a NaN result's gradient to both
+inputs."""
 
 import math
 
@@ -113,5 +116,51 @@ def test_pdist_inf_gives_every_tied_feature_the_full_gradient_as_pytorch():
         d = lib.nn.functional.pdist(x, p=math.inf)
         d.backward(lib.arange(1.0, 4.0, dtype=lib.float64))
         return d.tolist(), x.grad.tolist(), d.grad_fn.name()
+
+    assert run(minigrad) == run(torch)
+
+
+NAN_PAIRS = ([1.0, 2.0, NAN, 1.0, INF], [1.0, 0.0, 1.0, NAN, INF])
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_maximum_minimum_give_a_nan_results_gradient_to_both_inputs_as_pytorch(name):
+    def run(lib):
+        a, b = (lib.tensor(v, dtype=lib.float64, requires_grad=True) for v in NAN_PAIRS)
+        y = getattr(lib, name)(a, b)
+        y.backward(lib.arange(1.0, 6.0, dtype=lib.float64))
+        return str([y.tolist(), a.grad.tolist(), b.grad.tolist()])
+
+    assert run(minigrad) == run(torch)
+
+
+@pytest.mark.parametrize("bounds", [(1, 0), (0, 1), (1, 1)], ids=["min", "max", "both"])
+def test_clamp_with_tensor_bounds_routes_the_gradient_as_pytorch(bounds):
+    values = [1.0, 2.0, 0.5, NAN, INF, -INF, 0.0, 3.0]  # ties with the bounds, min > max, NaN
+    low = [1.0, 0.0, 1.0, 0.0, 1.0, -INF, NAN, 3.0]
+    high = [1.0, 2.0, 0.0, 1.0, INF, 0.0, 1.0, 2.0]
+
+    def run(lib):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        lo, hi = (
+            lib.tensor(v, dtype=lib.float64, requires_grad=True) if use else None
+            for v, use in zip((low, high), bounds)
+        )
+        y = lib.clamp(x, min=lo, max=hi)
+        y.backward(lib.arange(1.0, 9.0, dtype=lib.float64))
+        grads = [None if t is None else t.grad.tolist() for t in (x, lo, hi)]
+        return str([y.tolist(), grads, y.grad_fn.name()])
+
+    assert run(minigrad) == run(torch)
+
+
+def test_clamp_with_tensor_bounds_broadcasts_promotes_and_differentiates_twice():
+    def run(lib):
+        x = lib.tensor([[1.0, 2.0], [0.0, 3.0]], requires_grad=True)
+        b = lib.tensor([1.0, 2.5], dtype=lib.float64, requires_grad=True)
+        y = x.clamp(min=b)
+        (gx,) = lib.autograd.grad((y * y).sum(), x, create_graph=True)
+        (ggx,) = lib.autograd.grad(gx.sum(), x)
+        return str([y.dtype, y.tolist(), gx.tolist(), ggx.tolist()]).replace("minigrad", "torch")
 
     assert run(minigrad) == run(torch)
