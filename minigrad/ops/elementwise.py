@@ -429,27 +429,32 @@ def by_divisor(node, stem: str) -> str:
 
 
 class Maximum(Op):
-    """z = max(a, b); the gradient goes to the larger input, split in half on ties (as PyTorch)"""
+    """z = max(a, b); the gradient goes to the larger input, split in half on ties; where z is
+    NaN, to both inputs in full (neither is smaller), as PyTorch"""
 
     save_inputs = True
-    ufunc_name, wins = "maximum", "greater"
+    ufunc_name, wins, loses = "maximum", "greater", "less"
 
     def forward(self, a, b):
         return getattr(self.xp, self.ufunc_name)(a, b)
 
     def backward(self, gz):
         a, b = (x._data if isinstance(x, graph.Tensor) else x for x in self.saved)
-        xp = gz.device.xp
-        share_a = xp.where(a == b, 0.5, getattr(xp, self.wins)(a, b)).astype(gz._data.dtype)
-        share_a = constant(share_a, gz.device)
+        xp, dtype = gz.device.xp, gz._data.dtype
+        tie, lose = a == b, getattr(xp, self.loses)
+
+        def share(x, y):  # 1/2 on ties, 0 where x loses, else 1 (a NaN loses to nothing)
+            return constant(xp.where(tie, 0.5, ~lose(x, y)).astype(dtype), gz.device)
+
         need_a, need_b = self.needs_input_grad
-        return (gz * share_a if need_a else None), (gz * (1.0 - share_a) if need_b else None)
+        return (gz * share(a, b) if need_a else None), (gz * share(b, a) if need_b else None)
 
 
 class Minimum(Maximum):
-    """z = min(a, b); the gradient goes to the smaller input, split in half on ties"""
+    """z = min(a, b); the gradient goes to the smaller input, split in half on ties (to both
+    where z is NaN)"""
 
-    ufunc_name, wins = "minimum", "less"
+    ufunc_name, wins, loses = "minimum", "less", "greater"
 
 
 class Where(Op):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from .. import dtypes
+from ..autograd import forward_ad
 from ..autograd.graph import named_as, names_node
 from ..backend import DimensionError
 from ._size import as_int
@@ -19,7 +20,7 @@ from .base import (
     refuse_dtype,
 )
 from .complex import real_only
-from .elementwise import promote
+from .elementwise import promote, where
 from .indexing import IndexAdd
 from .joining import cat, pad, stack
 from .linalg import matmul
@@ -228,7 +229,23 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
     differences = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     if x1.shape[-1] == 0:  # no features: every distance is 0 (PyTorch's, any p)
         return differences.sum(-1)
+    if p == math.inf:
+        return distance_inf(differences)
     return norm(differences, p, dim=-1)
+
+
+def distance_inf(differences):
+    """max |d| over the last dim of ``differences`` (x1 - x2), with the gradient of PyTorch's
+    cdist and pdist for p = inf: sign(d) on *every* feature where |d| reaches the distance
+    (ties are not shared out, as ``vector_norm``'s and ``amax``'s are). The value is the
+    detached maximum plus a sum of exact zeros that carries that gradient; an infinite
+    distance gets none (PyTorch's is NaN there)."""
+    size = differences.abs()
+    distance = norm(differences.detach(), math.inf, dim=-1)
+    if not (size.requires_grad or forward_ad.active):
+        return distance
+    reaching = (size == distance.unsqueeze(-1)) & size.isfinite()
+    return distance + where(reaching, size - size.detach(), 0.0).sum(-1)
 
 
 def _cdist_uses_mm(x1, x2, p, compute_mode) -> bool:

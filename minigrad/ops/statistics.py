@@ -3,7 +3,8 @@ kthvalue, quantile (and their NaN-ignoring twins), nansum, nanmean, std_mean, va
 aminmax, count_nonzero and histc.
 
 The order statistics pick entries out of a sorted copy with ``gather``, so the gradient of a
-median or a quantile flows to the entries it was taken from, as in PyTorch.
+median or a quantile flows to the entries it was taken from, as in PyTorch; a median of all
+entries (no ``dim``) shares it evenly among the entries equal to it, as PyTorch does.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .base import (
 )
 from .complex import refuse_complex
 from .elementwise import where
-from .reduce import amax, amin, mean, std, sum, var
+from .reduce import amax, amin, evenly_distributed, mean, std, sum, var
 
 MedianResult = return_types.median
 KthvalueResult = return_types.kthvalue
@@ -62,7 +63,10 @@ def _median(input, dim, keepdim, ignore_nan: bool, name: str):
         flat = input.reshape(-1)
         if flat.numel() == 0:
             return input.new_full((), float("nan"))
-        return _median(flat, 0, False, ignore_nan, name).values
+        value = _median(flat.detach(), 0, False, ignore_nan, name).values
+        if not input.dtype.is_floating_point:
+            return value
+        return evenly_distributed(flat, value)  # ties share the gradient, as PyTorch
     x, d = _slices(input, dim, name)
     keep = keepdim or input.ndim == 0
     n = x.shape[d]
@@ -92,7 +96,8 @@ def _median(input, dim, keepdim, ignore_nan: bool, name: str):
 @names_node(lambda input, dim=None, keepdim=False: f"MedianBackward{int(dim is not None)}")
 def median(input, dim=None, keepdim=False):
     """The lower median (of an even count, the smaller middle value) of all entries, or
-    ``(values, indices)`` along ``dim``; NaN where a slice holds NaN."""
+    ``(values, indices)`` along ``dim``; NaN where a slice holds NaN. Of all entries, its
+    gradient is shared evenly by the entries equal to it (the NaNs when NaN), as PyTorch's."""
     if input.dtype is dtypes.bool:  # (after the dim's range check, as PyTorch)
         if dim is not None:
             normalize_dim(dim, input.ndim, "median")
