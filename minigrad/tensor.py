@@ -341,8 +341,9 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
 
     @property
     def data(self) -> Tensor:
-        """A tensor sharing this one's storage, outside the graph and its version checks."""
-        return Tensor._make(self._data, self.device)
+        """A tensor sharing this one's storage (and storage offset), outside the graph and its
+        version checks."""
+        return Tensor._make(self._detached_array(), self.device)
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -353,10 +354,18 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         self._data, self.device = value._data, value.device
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph (shares storage and the version counter)."""
-        out = Tensor._make(self._data, self.device)
+        """The same data, cut from the graph (shares storage, its offset and the version
+        counter)."""
+        out = Tensor._make(self._detached_array(), self.device)
         out._version_counter = version_counter(self)
         return out
+
+    def _detached_array(self):
+        if self._base is None:  # (a view's offset in its base's storage must be remembered)
+            return self._data
+        from ._strided import detached_array
+
+        return detached_array(self)
 
     def module_load(self, other, assign: bool = False) -> Tensor:
         """How ``load_state_dict`` turns ``other`` (the state dict's value) into what swaps with

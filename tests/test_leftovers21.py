@@ -1,0 +1,94 @@
+"""Session 21's leftovers: result layouts (strides and storage offsets) as PyTorch's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad
+
+torch = pytest.importorskip("torch")
+
+_VALUES = np.random.default_rng(21).permutation(120).astype(np.float64).reshape(2, 3, 4, 5)
+
+
+def _input(lib, kind):
+    x = lib.tensor(_VALUES)
+    return {
+        "contiguous": lambda: x,
+        "channels_last": lambda: x.contiguous(memory_format=lib.channels_last),
+        "transposed": lambda: x.transpose(1, 3),
+        "sliced": lambda: x[:, 1:, ::2],
+        "size1_cl": lambda: lib.tensor(_VALUES[:, :, :1].copy()).contiguous(
+            memory_format=lib.channels_last
+        ),
+        "t31": lambda: lib.tensor(_VALUES[0, 0, :1, :3].copy()).t(),
+        "t2": lambda: lib.tensor(_VALUES[0, 0].copy()).t(),
+    }[kind]()
+
+
+_CASES = {
+    "add_number": lambda lib, x: x + 1,
+    "mul_number": lambda lib, x: 2 * x,
+    "div_number": lambda lib, x: x / 2,
+    "sub_0d": lambda lib, x: x - lib.tensor(1.0, dtype=lib.float64),
+    "where": lambda lib, x: lib.where(x > 3, x, 0.0),
+    "std": lambda lib, x: x.std(1, keepdim=True),
+    "var_mean": lambda lib, x: lib.var_mean(x, -1)[0],
+    "std_mean": lambda lib, x: lib.std_mean(x, 0, keepdim=True)[1],
+    "max": lambda lib, x: x.max(1),
+    "min": lambda lib, x: x.min(-1, keepdim=True),
+    "sort": lambda lib, x: x.sort(1),
+    "sort_last": lambda lib, x: x.sort(-1, descending=True),
+    "argsort": lambda lib, x: x.argsort(0),
+    "topk": lambda lib, x: x.topk(1, 1),
+    "topk_last": lambda lib, x: x.topk(1),
+    "kthvalue": lambda lib, x: x.kthvalue(1, 1),
+    "mode": lambda lib, x: x.mode(-1, keepdim=True),
+    "median": lambda lib, x: x.median(1),
+    "median_int": lambda lib, x: x.long().median(0, keepdim=True),
+    "nanmedian": lambda lib, x: x.nanmedian(-1),
+}
+
+
+def _layouts(lib, kind, case):
+    out = _CASES[case](lib, _input(lib, kind))
+    return [
+        (tuple(t.shape), t.stride(), t.storage_offset(), t.is_contiguous())
+        for t in (out if isinstance(out, tuple) else (out,))
+    ]
+
+
+@pytest.mark.parametrize("kind", ["contiguous", "channels_last", "transposed", "sliced"])
+def test_result_layouts_as_pytorch(kind):
+    """Strides, storage offsets and contiguity of 20 ops' results over 4 layouts."""
+    for case in _CASES:
+        assert _layouts(minigrad, kind, case) == _layouts(torch, kind, case), case
+
+
+@pytest.mark.parametrize("kind", ["size1_cl", "t31", "t2"])
+def test_size1_and_transposed_layouts_as_pytorch(kind):
+    cases = ["add_number", "mul_number", "div_number", "sub_0d", "where", "sort", "argsort"]
+    if kind != "t31":
+        cases += ["topk", "median"]
+    for case in cases:
+        assert _layouts(minigrad, kind, case) == _layouts(torch, kind, case), case
+
+
+def test_t31_plus_one_keeps_the_size1_stride():
+    x = minigrad.arange(3.0).reshape(1, 3).t()
+    assert (x + 1).stride() == (1, 3)
+    assert (x + x).stride() == (1, 1)  # same-shape tensors: TensorIterator's fast path
+
+
+@pytest.mark.parametrize("attribute", ["detach", "data"])
+def test_detached_view_keeps_storage_offset(attribute):
+    for lib in (minigrad, torch):
+        x = lib.arange(20.0).reshape(4, 5)
+        view = x[1:, 2:]
+        out = view.detach() if attribute == "detach" else view.data
+        assert out.storage_offset() == 7 and out.stride() == (5, 1)
+        assert not out._is_view()
+        assert out.untyped_storage().nbytes() == 80
+        out.add_(1)  # shares memory with x
+        assert x[1, 2].item() == 8.0
