@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -92,3 +94,70 @@ def test_detached_view_keeps_storage_offset(attribute):
         assert out.untyped_storage().nbytes() == 80
         out.add_(1)  # shares memory with x
         assert x[1, 2].item() == 8.0
+
+
+# -- nested tensors: PyTorch's prototype warning -------------------------------------------------
+
+_PROTOTYPE = "The PyTorch API of nested tensors is in prototype stage"
+_MAKERS = {
+    "nested_tensor": (True, lambda nt, a, b: nt.nested_tensor([a, b])),
+    "nested_tensor_strided": (
+        True,
+        lambda nt, a, b: nt.nested_tensor([a, b], layout=strided_of(nt)),
+    ),
+    "as_nested_tensor_list": (True, lambda nt, a, b: nt.as_nested_tensor([a, b])),
+    "as_nested_tensor_dense": (False, lambda nt, a, b: nt.as_nested_tensor(a.repeat(2, 1, 1))),
+    "jagged": (False, lambda nt, a, b: nt.nested_tensor([a, b], layout=jagged_of(nt))),
+}
+
+
+def strided_of(nt):
+    return torch.strided if nt is torch.nested else minigrad.strided
+
+
+def jagged_of(nt):
+    return torch.jagged if nt is torch.nested else minigrad.jagged
+
+
+@pytest.fixture
+def warn_always():
+    """Once-per-process warnings shown every time (PyTorch's set_warn_always), restored after."""
+    before = (minigrad.is_warn_always_enabled(), torch.is_warn_always_enabled())
+    minigrad.set_warn_always(True)
+    torch.set_warn_always(True)
+    yield
+    minigrad.set_warn_always(before[0])
+    torch.set_warn_always(before[1])
+
+
+@pytest.mark.parametrize("maker", sorted(_MAKERS))
+def test_nested_prototype_warning_as_pytorch(maker, warn_always):
+    warns, make = _MAKERS[maker]
+    # (PyTorch's first jagged tensor imports its compile stack, ~6 s: checked by hand, silent)
+    for lib in (minigrad,) if maker == "jagged" else (minigrad, torch):
+        a, b = lib.ones(2, 3), lib.ones(4, 3)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            make(lib.nested, a, b)
+        said = [w for w in caught if _PROTOTYPE in str(w.message)]
+        assert len(said) == int(warns), (lib.__name__, maker)
+        if said:
+            assert said[0].category is UserWarning
+            if lib is minigrad:
+                assert said[0].filename == __file__  # (warn_user: the user's line)
+
+
+def test_nested_prototype_warning_once_a_process():
+    from minigrad import _warnings
+
+    had = "nested tensors prototype" in _warnings._said_once
+    _warnings._said_once.discard("nested tensors prototype")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for _ in range(3):
+                minigrad.nested.nested_tensor([minigrad.ones(2), minigrad.ones(3)]) + 1
+        assert sum(_PROTOTYPE in str(w.message) for w in caught) == 1
+    finally:
+        if not had:
+            _warnings._said_once.discard("nested tensors prototype")
