@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import pickle
 import warnings
 
 import numpy as np
@@ -161,3 +163,75 @@ def test_nested_prototype_warning_once_a_process():
     finally:
         if not had:
             _warnings._said_once.discard("nested tensors prototype")
+
+
+# -- jit.script of a function --------------------------------------------------------------------
+
+
+def _gate(x, scale: float = 2.0, shift: int = 1, bias: torch.Tensor | None = None) -> torch.Tensor:
+    """A scripted function's docstring."""
+    return x.relu() * scale + shift
+
+
+def _branchy(x):
+    if x.sum() > 0:
+        return x
+    return -x
+
+
+def test_scripted_function_schema_and_calls_as_pytorch():
+    ours, theirs = minigrad.jit.script(_gate), torch.jit.script(_gate)
+    assert isinstance(ours, minigrad.jit.ScriptFunction)
+    assert str(ours.schema) == str(theirs.schema)
+    assert [a.name for a in ours.schema.arguments] == [a.name for a in theirs.schema.arguments]
+    assert ours.name == theirs.name and ours.qualified_name == theirs.qualified_name
+    x = np.linspace(-1, 1, 5)
+    got = ours(minigrad.tensor(x), 3.0)
+    assert np.array_equal(got.numpy(), theirs(torch.tensor(x), 3.0).numpy())
+    assert ours.__doc__ == _gate.__doc__ and minigrad.jit.script(ours) is ours
+
+
+def test_scripted_function_graph_code_and_save(tmp_path):
+    scripted = minigrad.jit.script(_gate)
+    assert "relu = x.relu()" in scripted.code
+    assert [n.op for n in scripted.graph.nodes].count("placeholder") == 4
+    path = tmp_path / "gate.pt"
+    minigrad.jit.save(scripted, path)
+    loaded = minigrad.jit.load(path)
+    assert type(loaded).__name__ == "RecursiveScriptModule"
+    assert loaded.original_name == "PlaceholderModule"  # as PyTorch's loaded function
+    x = minigrad.linspace(-1, 1, 5, dtype=minigrad.float64)
+    assert minigrad.equal(loaded(x, 0.5, 2, None), _gate(x, 0.5, 2))
+
+
+def test_scripted_function_refusals():
+    scripted = minigrad.jit.script(_branchy)
+    assert minigrad.equal(scripted(-minigrad.ones(2)), minigrad.ones(2))  # runs eagerly
+    with pytest.raises(NotImplementedError, match="_branchy.code: minigrad has no TorchScript"):
+        _ = scripted.code
+    with pytest.raises(NotImplementedError, match="_branchy.save: .*fx.symbolic_trace"):
+        minigrad.jit.save(scripted, io.BytesIO())
+    with pytest.raises(NotImplementedError, match="annotate the function's return"):
+        _ = scripted.schema
+
+    def mutable(x, sizes: list[int] = [1]):  # noqa: B006 - what is refused
+        return x
+
+    for lib in (minigrad, torch):
+        with pytest.raises(RuntimeError, match="Mutable default parameters are not supported"):
+            lib.jit.script(mutable)
+
+
+def test_scripted_function_pickles_by_reference_and_binds():
+    scripted = minigrad.jit.script(_gate)
+    globals()["_scripted_gate"] = scripted
+    scripted.__qualname__ = "_scripted_gate"
+    try:
+        assert pickle.loads(pickle.dumps(scripted)) is scripted
+    finally:
+        del globals()["_scripted_gate"]
+
+    class Holder:
+        gate = minigrad.jit.script(lambda self, x: x + 1)
+
+    assert Holder().gate(minigrad.ones(1)).item() == 2.0
