@@ -235,3 +235,68 @@ def test_scripted_function_pickles_by_reference_and_binds():
         gate = minigrad.jit.script(lambda self, x: x + 1)
 
     assert Holder().gate(minigrad.ones(1)).item() == 2.0
+
+
+# -- quantized sigmoid and tanh ------------------------------------------------------------------
+
+_QDTYPES = {
+    "quint8": (np.arange(256), "uint8", (0, 77, 255)),
+    "qint8": (np.arange(-128, 128), "int8", (-128, 0, 100)),
+}
+
+
+def _quantized_results(lib, qdtype, scale, zero_point):
+    ints, storage, _ = _QDTYPES[qdtype]
+    x = lib._make_per_tensor_quantized_tensor(
+        lib.tensor(ints, dtype=getattr(lib, storage)), scale, zero_point
+    )
+    out = []
+    for y in (lib.sigmoid(x), x.tanh(), lib.nn.Sigmoid()(x), lib.nn.functional.tanh(x)):
+        out.append(
+            (y.int_repr().numpy().tolist(), y.q_scale(), y.q_zero_point(), str(y.dtype)[-5:])
+        )
+    return out
+
+
+@pytest.mark.parametrize("qdtype", sorted(_QDTYPES))
+def test_quantized_sigmoid_tanh_integers_as_pytorch(qdtype):
+    """Every value of the dtype on 12 grids: the integers and fixed output grids of PyTorch."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (PyTorch's deprecation of quantized tensors)
+        for scale in (0.003, 0.0375, 0.123, 1.0):
+            for zero_point in _QDTYPES[qdtype][2]:
+                ours = _quantized_results(minigrad, qdtype, scale, zero_point)
+                assert ours == _quantized_results(torch, qdtype, scale, zero_point)
+    grids = {"quint8": ((2**-8, 0), (2**-7, 128)), "qint8": ((2**-8, -128), (2**-7, 0))}
+    assert [r[1:3] for r in ours[:2]] == list(grids[qdtype])
+
+
+def test_quantized_sigmoid_module_and_refusals():
+    x = np.linspace(-5, 5, 11)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = [
+            lib.ao.nn.quantized.Sigmoid(0.01, 10)(
+                lib.quantize_per_tensor(lib.tensor(x, dtype=lib.float32), 0.05, 128, lib.quint8)
+            )  # fmt: skip
+            for lib in (minigrad, torch)
+        ]
+    assert got[0].int_repr().tolist() == got[1].int_repr().tolist()
+    assert (got[0].q_scale(), got[0].q_zero_point()) == (0.01, 10)
+    q = minigrad.quantize_per_tensor(
+        minigrad.tensor(x, dtype=minigrad.float32), 0.05, 128, minigrad.quint8
+    )
+    with pytest.raises(NotImplementedError, match="another quantization grid"):
+        q.sigmoid_()
+    assert q.relu_().q_scale() == 0.05 and q.int_repr().min().item() == 128
+    channels = minigrad.quantize_per_channel(
+        minigrad.ones(2, 3),
+        minigrad.tensor([0.1, 0.2]),
+        minigrad.tensor([0, 0]),
+        0,
+        minigrad.quint8,
+    )
+    with pytest.raises(RuntimeError, match="kPerTensorAffine"):
+        minigrad.tanh(channels)
+    with pytest.raises(NotImplementedError, match="Exp: minigrad does not run this op"):
+        minigrad.exp(q)

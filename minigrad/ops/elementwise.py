@@ -144,8 +144,9 @@ def _scalar_fits(x, np_dtype) -> bool:
 
 
 def unary(op: Op, x, floating: bool = True):
-    """Run a one-input op; integer inputs of floating functions are computed in float32."""
-    if floating and not dtypes.is_differentiable(x._data.dtype):
+    """Run a one-input op; integer inputs of floating functions are computed in float32
+    (quantized ones go to the op as they are: its quantized rule, or a refusal naming it)."""
+    if floating and not dtypes.is_differentiable(x._data.dtype) and not x.is_quantized:
         x = x.to(dtypes.get_default_dtype())
     return op(x)
 
