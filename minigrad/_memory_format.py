@@ -198,7 +198,8 @@ def takes_layout(make):
 def like_factory(make):
     """A ``*_like`` factory (``zeros_like``, ...) taking PyTorch's ``layout`` (only ``strided``
     exists here) and ``memory_format`` (default ``preserve_format``: the result is laid out as
-    ``input`` is, e.g. channels-last; values never depend on it)."""
+    ``input`` is, channels-last or transposed, as PyTorch's ``empty_like``; values never depend
+    on it)."""
 
     @functools.wraps(make)
     def factory(input, *args, layout=None, memory_format=None, **kwargs):
@@ -211,8 +212,13 @@ def like_factory(make):
         check_strided(layout, make.__name__)
         out = make(input, *args, **kwargs)
         fmt = memory_format
-        if fmt is None or fmt is preserve_format:
-            fmt = suggest(input._data)
+        if fmt is None or fmt is preserve_format:  # input's dense layout (empty_like's rule)
+            from ._result_layout import dense_like
+
+            data = dense_like(out.device.xp, out._data, input._data)
+            if data is not out._data:  # (a fresh tensor; vmap's batched ones are left as made)
+                out._data = data
+            return out
         perm = permutation(fmt, out.ndim, make.__name__)
         strided = _strided_array(out) is not None  # (vmap's batched records: no strides)
         done = has_format_strides(out._data, fmt) if strided else is_in_format(out._data, fmt)

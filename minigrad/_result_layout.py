@@ -84,10 +84,26 @@ def dense_like(xp, out, input):
     of ``input``'s (``infer_dense_strides``). Values do not change."""
     if not (_is_strided(out) and _is_strided(input)) or out.shape != input.shape:
         return out
+    return with_strides(xp, out, _dense_strides(input))
+
+
+def dense_copy(xp, array):
+    """A copy of ``array`` (never ``array`` itself) laid out as :func:`dense_like` says: what
+    PyTorch's ``clone()`` in its default ``preserve_format`` makes (a transpose stays one)."""
+    if not _is_strided(array) or (array.flags.c_contiguous and 1 not in array.shape):
+        return lay_out(xp, array, None)  # (the common case: a row-major copy)
+    strides = _dense_strides(array)
+    if strides == format_strides(array.shape, None):
+        return lay_out(xp, array, None)
+    return _copy_with_strides(xp, array, strides)
+
+
+def _dense_strides(input) -> tuple:
+    """The strides (elements) :func:`dense_like` gives a result like ``input``."""
     strides = [s // input.itemsize for s in input.strides]
     if not _non_overlapping_and_dense(input.shape, strides):
         strides = _strides_in_order(input.shape, _iteration_order(input.shape, [strides]))
-    return with_strides(xp, out, tuple(strides))
+    return tuple(strides)
 
 
 def row_major(xp, out):
@@ -101,9 +117,13 @@ def row_major(xp, out):
 def with_strides(xp, array, strides: tuple):
     """``array``'s values in memory with exactly ``strides`` (in elements, non-overlapping and
     dense): ``array`` itself when it has them."""
-    want = tuple(s * array.itemsize for s in strides)
-    if array.strides == want:
+    if array.strides == tuple(s * array.itemsize for s in strides):
         return array
+    return _copy_with_strides(xp, array, strides)
+
+
+def _copy_with_strides(xp, array, strides: tuple):
+    want = tuple(s * array.itemsize for s in strides)
     order = sorted(range(array.ndim), key=lambda d: (-strides[d], d))
     out = lay_out(xp, array, order)
     if out.strides != want and out.dtype.type.__module__ == "numpy":  # (size-1 dims' strides;

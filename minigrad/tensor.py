@@ -15,6 +15,7 @@ from . import (
     _legacy,
     _memory_format,
     _public_name,
+    _result_layout,
     _shared_memory,
     _sparse_coo,
     _warnings,
@@ -764,12 +765,11 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         return out
 
     def _copied_data(self):
-        """A copy of the array laid out as this tensor's (a channels-last one stays so)."""
-        fmt = _memory_format.suggest(self._data)
-        if fmt is _memory_format.contiguous_format:
+        """A copy of the array laid out as this tensor's (channels-last or transposed, as
+        ``clone()``); records (sparse, nested, quantized) copy themselves."""
+        if type(self._data).__name__ != "ndarray":
             return self._data.copy()
-        perm = _memory_format.permutation(fmt, self._data.ndim, "deepcopy")
-        return _memory_format.lay_out(self.device.xp, self._data, perm)
+        return _result_layout.dense_copy(self.device.xp, self._data)
 
     def __deepcopy__(self, memo) -> Tensor:
         """A leaf copy with its own data (and grad), as ``copy.deepcopy`` gives in PyTorch."""
