@@ -15,6 +15,7 @@ from . import (
     _legacy,
     _memory_format,
     _public_name,
+    _result_layout,
     _shared_memory,
     _sparse_coo,
     _warnings,
@@ -342,8 +343,9 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
 
     @property
     def data(self) -> Tensor:
-        """A tensor sharing this one's storage, outside the graph and its version checks."""
-        return Tensor._make(self._data, self.device)
+        """A tensor sharing this one's storage (and storage offset), outside the graph and its
+        version checks."""
+        return Tensor._make(self._detached_array(), self.device)
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -354,10 +356,18 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         self._data, self.device = value._data, value.device
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph (shares storage and the version counter)."""
-        out = Tensor._make(self._data, self.device)
+        """The same data, cut from the graph (shares storage, its offset and the version
+        counter)."""
+        out = Tensor._make(self._detached_array(), self.device)
         out._version_counter = version_counter(self)
         return out
+
+    def _detached_array(self):
+        if self._base is None:  # (a view's offset in its base's storage must be remembered)
+            return self._data
+        from ._strided import detached_array
+
+        return detached_array(self)
 
     def module_load(self, other, assign: bool = False) -> Tensor:
         """How ``load_state_dict`` turns ``other`` (the state dict's value) into what swaps with
@@ -756,12 +766,11 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         return out
 
     def _copied_data(self):
-        """A copy of the array laid out as this tensor's (a channels-last one stays so)."""
-        fmt = _memory_format.suggest(self._data)
-        if fmt is _memory_format.contiguous_format:
+        """A copy of the array laid out as this tensor's (channels-last or transposed, as
+        ``clone()``); records (sparse, nested, quantized) copy themselves."""
+        if type(self._data).__name__ != "ndarray":
             return self._data.copy()
-        perm = _memory_format.permutation(fmt, self._data.ndim, "deepcopy")
-        return _memory_format.lay_out(self.device.xp, self._data, perm)
+        return _result_layout.dense_copy(self.device.xp, self._data)
 
     def __deepcopy__(self, memo) -> Tensor:
         """A leaf copy with its own data (and grad), as ``copy.deepcopy`` gives in PyTorch."""

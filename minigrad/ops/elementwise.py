@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import _dtype_limits, backend, dtypes
 from .. import _torch_function as _tf
-from .._memory_format import iterator_layout
+from .._result_layout import iterator_layout
 from .._warnings import number_first_signatures, warn_deprecated_overload, warn_user
 from ..autograd import graph
 from ..autograd.graph import named_as
@@ -144,8 +144,9 @@ def _scalar_fits(x, np_dtype) -> bool:
 
 
 def unary(op: Op, x, floating: bool = True):
-    """Run a one-input op; integer inputs of floating functions are computed in float32."""
-    if floating and not dtypes.is_differentiable(x._data.dtype):
+    """Run a one-input op; integer inputs of floating functions are computed in float32
+    (quantized ones go to the op as they are: its quantized rule, or a refusal naming it)."""
+    if floating and not dtypes.is_differentiable(x._data.dtype) and not x.is_quantized:
         x = x.to(dtypes.get_default_dtype())
     return op(x)
 
@@ -242,8 +243,8 @@ class Mul(Op):
     supports_complex = True
 
     def forward(self, a, b):
-        if type(b) in _NUMBERS or type(a) in _NUMBERS:
-            return _opmath(operator.mul, a, b)
+        if type(b) in _NUMBERS or type(a) in _NUMBERS:  # (a size-1 dim's stride: as a + 1)
+            return iterator_layout(self.xp, _opmath(operator.mul, a, b), a, b)
         return iterator_layout(self.xp, a * b, a, b)
 
     def backward(self, gz):
@@ -265,7 +266,9 @@ class Div(Op):
     supports_complex = True
 
     def forward(self, a, b):
-        if type(b) in _NUMBERS or type(a) in _NUMBERS:
+        if type(b) in _NUMBERS:  # (a size-1 dim's stride: as a + 1; 2 / a is a reciprocal)
+            return iterator_layout(self.xp, _opmath(operator.truediv, a, b), a, b)
+        if type(a) in _NUMBERS:
             return _opmath(operator.truediv, a, b)
         return iterator_layout(self.xp, a / b, a, b)
 

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from .. import dtypes, return_types
-from .._memory_format import reduction_layout
+from .._result_layout import reduction_layout
 from .._warnings import warn_user
 from ..autograd import forward_ad, grad_mode, graph
 from ..autograd.graph import named_as

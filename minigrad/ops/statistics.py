@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from .. import _std_select, backend, dtypes, return_types
+from .._result_layout import row_major
 from ..autograd import graph
 from ..autograd.graph import names_node
 from ._size import with_size
@@ -89,7 +90,21 @@ def _median(input, dim, keepdim, ignore_nan: bool, name: str):
             result = MedianResult(result.values.squeeze(d), result.indices.squeeze(d))
     if input.ndim == 0:
         result = MedianResult(result.values.reshape(()), result.indices.reshape(()))
+    result = MedianResult(*(_own_row_major(t) for t in result))
     return return_types.nanmedian(*result) if name == "nanmedian" else result
+
+
+def _own_row_major(t):
+    """``t``, picked from a sorted copy (maybe a view of it), as a fresh row-major tensor with
+    PyTorch's strides, as its median kernel allocates its results."""
+    want = row_major(t.device.xp, t._data)
+    if t._base is None and want is t._data:
+        return t
+    if t._base is not None:
+        t = t.clone()
+        want = row_major(t.device.xp, t._data)
+    t._data = want
+    return t
 
 
 @accepts_axis
