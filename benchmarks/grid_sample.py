@@ -15,7 +15,6 @@ assertion.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 import numpy as np
@@ -23,7 +22,7 @@ import numpy as np
 import minigrad
 import minigrad.nn.functional as F
 
-from .run import CLOCKS, best_ms, set_threads
+from .run import CLOCKS, best_ms, set_threads, timing_row, write_rows
 
 CASES = (("2d", "bilinear"), ("2d", "nearest"), ("2d", "bicubic"), ("3d", "bilinear"),
          ("3d", "nearest"))  # fmt: skip
@@ -73,17 +72,10 @@ def main(argv=None) -> int:
             theirs = None
             if torch is not None:
                 theirs = best_ms(_case(torch, torch_f, x, grid, mode, backward), args.repeat, clock)
-            ratio = f"{ours / theirs:6.1f}" if theirs else "     -"
-            shown = f"{theirs:9.3f}" if theirs else "        -"
-            print(f"{dims:4s} {mode:9s} {pass_name:9s} {ours:12.3f} {shown} {ratio}")
-            rows.append(
-                {"dims": dims, "mode": mode, "pass": pass_name, "minigrad_ms": ours,
-                 "torch_ms": theirs}
-            )  # fmt: skip
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
-    return 0
+            label = f"{dims:4s} {mode:9s} {pass_name:9s}"
+            record = {"dims": dims, "mode": mode, "pass": pass_name}
+            timing_row(rows, label, record, ours, theirs, "torch_ms")
+    return write_rows(rows, args.json)
 
 
 if __name__ == "__main__":

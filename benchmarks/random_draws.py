@@ -152,14 +152,21 @@ def time_draw(steps: dict, repeats: int, clock: str) -> dict:
 
 def table(results: dict, n: int) -> str:
     """A markdown table: the three minima (ms) and the two ratios per draw."""
+    title = f"**random draws**: {n:,} elements (gamma, poisson: {n // 10:,}), min ms"
+    return framework_table(title, "draw", results)
+
+
+def framework_table(title: str, column: str, results: dict, scale: float = 1.0) -> str:
+    """A markdown table under ``title``: per row of ``results`` (named in the first column,
+    ``column``), each framework's minimum in ms times ``scale`` and minigrad's two ratios."""
     lines = [
-        f"**random draws**: {n:,} elements (gamma, poisson: {n // 10:,}), min ms",
+        title,
         "",
-        "| draw | minigrad | PyTorch | NumPy | minigrad/PyTorch | minigrad/NumPy |",
+        f"| {column} | minigrad | PyTorch | NumPy | minigrad/PyTorch | minigrad/NumPy |",
         "|---|---|---|---|---|---|",
     ]
     for name, r in results.items():
-        cells = [f"{r[f]:.3g}" if f in r else "–" for f in FRAMEWORKS]
+        cells = [f"{scale * r[f]:.3g}" if f in r else "–" for f in FRAMEWORKS]
         ratios = [f"{r[k]:.2f}×" if k in r else "–" for k in ("minigrad/torch", "minigrad/numpy")]
         lines.append(f"| {name} | " + " | ".join(cells + ratios) + " |")
     return "\n".join(lines)

@@ -25,10 +25,8 @@ import minigrad
 from minigrad import _range_factories
 from minigrad.nn import functional as F
 
-from .random_draws import time_draw
+from .random_draws import FRAMEWORKS, framework_table, time_draw
 from .run import CLOCKS, _import_torch, conditions, header, set_threads
-
-FRAMEWORKS = ("minigrad", "torch", "numpy")
 
 
 def _forget_linspaces():
@@ -126,17 +124,7 @@ def cases(torch, scale: int) -> dict:
 
 def table(results: dict) -> str:
     """A markdown table: the three minima (µs) and the two ratios per row."""
-    lines = [
-        "**range factories**: min µs",
-        "",
-        "| call | minigrad | PyTorch | NumPy | minigrad/PyTorch | minigrad/NumPy |",
-        "|---|---|---|---|---|---|",
-    ]
-    for name, r in results.items():
-        cells = [f"{1e3 * r[f]:.3g}" if f in r else "–" for f in FRAMEWORKS]
-        ratios = [f"{r[k]:.2f}×" if k in r else "–" for k in ("minigrad/torch", "minigrad/numpy")]
-        lines.append(f"| {name} | " + " | ".join(cells + ratios) + " |")
-    return "\n".join(lines)
+    return framework_table("**range factories**: min µs", "call", results, scale=1e3)
 
 
 def main(argv=None) -> dict:

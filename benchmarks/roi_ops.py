@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import glob
-import json
 import sys
 
 import numpy as np
@@ -24,7 +23,7 @@ import numpy as np
 import minigrad
 from minigrad.vision import ops
 
-from .run import CLOCKS, best_ms, set_threads
+from .run import CLOCKS, best_ms, set_threads, timing_row, write_rows
 
 WHEEL = "/opt/pypi-more/files/torchvision-0.28.0-*.whl"
 
@@ -109,17 +108,10 @@ def main(argv=None) -> int:
                     theirs = best_ms(
                         _torchvision_case(tv_roi_align, x, rois, backward), args.repeat, clock
                     )
-                ratio = f"{ours / theirs:6.2f}" if theirs else "     -"
-                shown = f"{theirs:9.1f}" if theirs else "        -"
-                print(f"{name:10s} {pass_name:9s} {k:5d} {ours:12.1f} {shown} {ratio}")
-                rows.append(
-                    {"op": name, "pass": pass_name, "rois": k, "minigrad_ms": ours,
-                     "torchvision_ms": theirs}
-                )  # fmt: skip
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
-    return 0
+                label = f"{name:10s} {pass_name:9s} {k:5d}"
+                record = {"op": name, "pass": pass_name, "rois": k}
+                timing_row(rows, label, record, ours, theirs, "torchvision_ms", 1, 2)
+    return write_rows(rows, args.json)
 
 
 if __name__ == "__main__":

@@ -80,6 +80,25 @@ def best_ms(fn, repeats: int, clock) -> float:
     return best * 1e3
 
 
+def timing_row(rows: list, label: str, record: dict, ours: float, theirs, other: str,
+               digits: int = 3, ratio_digits: int = 1) -> None:  # fmt: skip
+    """Print one row of a single-operation table (``label``: its case columns, then minigrad's
+    ms, the other library's, or ``-`` when absent, and the ratio) and add ``record`` with both
+    times (the other's under ``other``) to ``rows``."""
+    ratio = f"{ours / theirs:6.{ratio_digits}f}" if theirs else "     -"
+    shown = f"{theirs:9.{digits}f}" if theirs else "        -"
+    print(f"{label} {ours:12.{digits}f} {shown} {ratio}")
+    rows.append({**record, "minigrad_ms": ours, other: theirs})
+
+
+def write_rows(rows: list, path: str | None) -> int:
+    """Write ``rows`` as JSON to ``path`` (when given); the benchmark's exit status, 0."""
+    if path:
+        with open(path, "w") as f:
+            json.dump(rows, f, indent=1)
+    return 0
+
+
 def time_steps(
     steps: dict, repeats: int, warmup: int = 3, block: int = 5, clock: str = "wall"
 ) -> dict:

@@ -190,6 +190,7 @@ from .ops import (
     where,
 )
 from .ops._size import Size
+from .ops.base import autocast_op
 from .tensor import Tensor
 from .torch_version import TorchVersion
 
@@ -382,6 +383,7 @@ def slogdet(input):
     return input.slogdet()
 
 
+@autocast_op("inverse")
 def inverse(input):
     return linalg.inv(input)
 
@@ -540,6 +542,7 @@ def matrix_exp(input):
     return linalg.matrix_exp(input)
 
 
+@autocast_op("pinverse")
 def pinverse(input, rcond=1e-15):
     return linalg.pinv(input, rtol=rcond)
 

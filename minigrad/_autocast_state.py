@@ -91,7 +91,7 @@ def _change_active(step: int) -> None:
         if _mode._active == 1 and step > 0:
             _mode._install()
         elif _mode._active == 0:
-            _mode._dispatch.set_autocast(None, None)
+            _mode._dispatch.set_autocast(None, None, None)
 
 
 def is_autocast_cache_enabled() -> bool:

@@ -872,6 +872,9 @@ def _write(target, result) -> None:
             "same for every sample (not batched) while the value written is per sample; use "
             "the out-of-place operation, or batch the tensor written to"
         )
+    if target.is_quantized:
+        _write_quantized(target, result)
+        return
     _check_writeable(target)
     if result.device is not target.device:
         raise RuntimeError(
@@ -888,6 +891,28 @@ def _write(target, result) -> None:
             f"{list(result.shape)}"
         )
     target._data[...] = result._data
+
+
+def _write_quantized(target, result) -> None:
+    """An in-place op's ``result`` into quantized ``target``: a result on the target's grid
+    (``relu_``) replaces its record, as PyTorch's quantized kernels write in place; one on
+    another grid (``sigmoid_``, ``tanh_``: their fixed grids) is refused, as PyTorch has no
+    quantized ``out=`` kernel for those ops."""
+    old, new = target._data, result._data
+    same_grid = (
+        result.is_quantized
+        and new.shape == old.shape
+        and new.qdtype is old.qdtype
+        and new.scheme is old.scheme
+        and np.array_equal(new.scale, old.scale)
+        and np.array_equal(new.zero_point, old.zero_point)
+    )
+    if not same_grid:
+        raise NotImplementedError(
+            "in-place op on a quantized tensor whose result lies on another quantization grid "
+            "(PyTorch's QuantizedCPU backend has no out= kernel for it); use the out-of-place op"
+        )
+    target._data = new
 
 
 def _check_inplace_allowed(t) -> None:

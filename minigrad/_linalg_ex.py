@@ -8,7 +8,7 @@ from __future__ import annotations
 from . import return_types
 from .autograd.graph import names_node
 from .ops import decompositions as _d
-from .ops.base import constant, on_input_device
+from .ops.base import autocast_op, constant, on_input_device
 from .ops.decompositions import LinAlgError
 from .ops.elementwise import where
 from .ops.lu import potf2
@@ -71,6 +71,7 @@ def _replace_failed(A, info):  # noqa: N803
     return where(failed, eye, A), failed
 
 
+@autocast_op("linalg_inv_ex")
 @on_input_device
 @names_node("LinalgInvExBackward0")
 def inv_ex(A, *, check_errors=False):  # noqa: N803
@@ -110,6 +111,7 @@ def solve_ex(A, B, *, left=True, check_errors=False):  # noqa: N803
     return SolveExResult(where(failed, float("nan"), result), info)
 
 
+@autocast_op("linalg_cholesky_ex")
 @on_input_device
 @names_node("LinalgCholeskyExBackward0")
 def cholesky_ex(A, *, upper=False, check_errors=False):  # noqa: N803

@@ -14,7 +14,6 @@ from collections import namedtuple
 
 from . import _linalg_ex as _ex
 from . import return_types
-from ._warnings import warn_user
 from .autograd.graph import names_node
 from .creation import arange
 from .dtypes import int32
@@ -207,13 +206,8 @@ def lu_solve_legacy(b, LU_data, LU_pivots):  # noqa: N803
 
 
 def lu_legacy(A, pivot=True, get_infos=False):  # noqa: N803
-    """``torch.lu``: ``(LU, pivots)`` of :func:`lu_factor_ex` (``(LU, pivots, info)`` with
-    ``get_infos``); deprecated in PyTorch, which warns as this does."""
-    warn_user(
-        "torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex "
-        "and will be removed in a future PyTorch release.",
-        UserWarning,
-    )
+    """``torch.lu`` and ``Tensor.lu``: ``(LU, pivots)`` of :func:`lu_factor_ex` (``(LU,
+    pivots, info)`` with ``get_infos``)."""
     _check_lu_input(A, "torch.lu", pivot)
     lu_data, pivots, info = lu_factor_ex(A)
     if get_infos:

@@ -14,7 +14,7 @@ from . import dtypes, return_types
 from ._linalg_ex import _all_regular
 from .autograd.graph import names_node
 from .backend import DimensionError
-from .ops.base import check_bool_arg, constant, on_input_device, refuse_dtype
+from .ops.base import autocast_op, check_bool_arg, constant, on_input_device, refuse_dtype
 from .ops.joining import stack
 
 GeqrfResult = return_types.geqrf
@@ -54,6 +54,7 @@ def _apply_reflectors(v, tau, c, *, left: bool, adjoint: bool):
     return c
 
 
+@autocast_op("linalg_householder_product")
 @on_input_device
 @names_node("LinalgHouseholderProductBackward0")
 def householder_product(A, tau):  # noqa: N803
@@ -169,6 +170,7 @@ _COND_NODES = {None: "SqueezeBackward1", 2: "SqueezeBackward1", -2: "SqueezeBack
                "nuc": "MulBackward0"}  # fmt: skip
 
 
+@autocast_op("linalg_cond")
 @on_input_device
 @names_node(lambda A, p=None: _COND_NODES.get(p, "NanToNumBackward0"))  # noqa: N803
 def cond(A, p=None):  # noqa: N803
@@ -208,6 +210,7 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):  # noqa: N803
     return A.diagonal(offset, dim1, dim2)
 
 
+@autocast_op("linalg_tensorinv")
 @names_node("ReshapeAliasBackward0")
 def tensorinv(A, ind=2):  # noqa: N803
     """The tensor ``X`` with ``tensordot(X, A, ind) = I``: ``A`` (shape ``s[:ind] + s[ind:]``
@@ -227,6 +230,7 @@ def tensorinv(A, ind=2):  # noqa: N803
     return out.reshape(*A.shape[ind:], *A.shape[:ind])
 
 
+@autocast_op("linalg_tensorsolve")
 def tensorsolve(A, B, dims=None):  # noqa: N803
     """The ``X`` with ``tensordot(A, X, X.ndim) = B``, ``X`` of shape ``A.shape[B.ndim:]``;
     ``dims`` names dims of ``A`` moved to its end first."""
@@ -272,6 +276,7 @@ def linalg_vander(x, *, N=None):  # noqa: N803
     return _powers(x.reshape(1) if x.ndim == 0 else x, n)
 
 
+@autocast_op("linalg_vecdot")
 def vecdot(x, y, *, dim=-1):
     """``Σ conj(x)·y`` along ``dim`` (broadcasting): dot products of batches of vectors."""
     if x.dtype != y.dtype:

@@ -9,17 +9,32 @@ methods.
 
 from __future__ import annotations
 
-from ._warnings import warn_user
+from ._warnings import warn_deprecated_linalg, warn_user
+from .ops.base import autocast_op
 
 
+@autocast_op("lu")
 def lu(A, pivot=True, get_infos=False):  # noqa: N803 - PyTorch's argument name
     """``(LU, pivots)`` (with ``info`` when ``get_infos``): deprecated ``torch.lu``, see
     :func:`minigrad.linalg.lu_factor_ex`."""
+    warn_user(  # (torch.lu, in Python, warns every call; Tensor.lu does not warn)
+        "torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex "
+        "and will be removed in a future PyTorch release.\nLU, pivots = torch.lu(A, "
+        "compute_pivots)\nshould be replaced with\nLU, pivots = torch.linalg.lu_factor(A, "
+        "compute_pivots)\nand\nLU, pivots, info = torch.lu(A, compute_pivots, get_infos=True)\n"
+        "should be replaced with\nLU, pivots, info = torch.linalg.lu_factor_ex(A, compute_pivots)"
+    )
+    return lu_method(A, pivot, get_infos)
+
+
+@autocast_op("lu")
+def lu_method(self, pivot=True, get_infos=False):
+    """``Tensor.lu``: :func:`lu` without its deprecation warning, as PyTorch's."""
     from ._linalg_lu import lu_legacy
     from .ops.base import check_bool_arg
 
     check_bool_arg(pivot, "lu", "pivot")
-    return lu_legacy(A, pivot, get_infos)
+    return lu_legacy(self, pivot, get_infos)
 
 
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):  # noqa: N803
@@ -29,13 +44,16 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):  # noqa
     return unpack(LU_data, LU_pivots, unpack_data, unpack_pivots)
 
 
+@autocast_op("lu_solve")
 def lu_solve(b, LU_data, LU_pivots):  # noqa: N803
     """``torch.lu_solve(b, LU_data, LU_pivots)``: the ``x`` with ``A x = b`` from A's LU."""
     from ._linalg_lu import lu_solve_legacy
 
+    warn_deprecated_linalg("lu_solve")
     return lu_solve_legacy(b, LU_data, LU_pivots)
 
 
+@autocast_op("geqrf")
 def geqrf(input):
     """``(a, tau)``: LAPACK's geqrf (see :func:`minigrad._linalg_more.geqrf`)."""
     from ._linalg_more import geqrf as householder_qr
@@ -43,6 +61,7 @@ def geqrf(input):
     return householder_qr(input)
 
 
+@autocast_op("orgqr")
 def orgqr(input, input2):
     """Q from :func:`geqrf`'s reflectors: :func:`minigrad.linalg.householder_product`."""
     from ._linalg_more import householder_product
@@ -50,6 +69,7 @@ def orgqr(input, input2):
     return householder_product(input, input2)
 
 
+@autocast_op("ormqr")
 def ormqr(input, input2, input3, left=True, transpose=False):
     """``Q @ input3`` (or ``input3 @ Q``, with ``Qᴴ`` when ``transpose``) for the Q of the
     reflectors ``input``, ``input2``."""

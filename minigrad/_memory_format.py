@@ -198,7 +198,8 @@ def takes_layout(make):
 def like_factory(make):
     """A ``*_like`` factory (``zeros_like``, ...) taking PyTorch's ``layout`` (only ``strided``
     exists here) and ``memory_format`` (default ``preserve_format``: the result is laid out as
-    ``input`` is, e.g. channels-last; values never depend on it)."""
+    ``input`` is, channels-last or transposed, as PyTorch's ``empty_like``; values never depend
+    on it)."""
 
     @functools.wraps(make)
     def factory(input, *args, layout=None, memory_format=None, **kwargs):
@@ -211,8 +212,13 @@ def like_factory(make):
         check_strided(layout, make.__name__)
         out = make(input, *args, **kwargs)
         fmt = memory_format
-        if fmt is None or fmt is preserve_format:
-            fmt = suggest(input._data)
+        if fmt is None or fmt is preserve_format:  # input's dense layout (empty_like's rule)
+            from ._result_layout import dense_like
+
+            data = dense_like(out.device.xp, out._data, input._data)
+            if data is not out._data:  # (a fresh tensor; vmap's batched ones are left as made)
+                out._data = data
+            return out
         perm = permutation(fmt, out.ndim, make.__name__)
         strided = _strided_array(out) is not None  # (vmap's batched records: no strides)
         done = has_format_strides(out._data, fmt) if strided else is_in_format(out._data, fmt)
@@ -270,107 +276,6 @@ def follow_layout(out, like):
     order = tuple(sorted(range(model.ndim), key=lambda d: -model.strides[d]))
     out._data = lay_out(out.device.xp, array, order)
     return out
-
-
-_NUMBERS = (float, int)
-
-
-def pair_layout(xp, out, a, b):
-    """:func:`iterator_layout` for a binary op: its common operands (row-major NumPy arrays and
-    Python numbers, which it would return ``out`` for) decided by a type test and one flag read
-    each, without its loop and ``getattr`` (a third of a small add's time)."""
-    ta, tb = type(a), type(b)
-    if (ta in _NUMBERS or ta is np.ndarray and a.flags.c_contiguous) and (
-        tb in _NUMBERS or tb is np.ndarray and b.flags.c_contiguous
-    ):
-        return out
-    return iterator_layout(xp, out, a, b)
-
-
-def iterator_layout(xp, out, *inputs):
-    """``out``, the fresh result of a pointwise op of ``inputs`` (arrays or numbers), laid out as
-    PyTorch's TensorIterator lays out a result it allocates where NumPy's choice differs: inputs
-    of one shape laid out differently (a channels-last plus a row-major tensor, a transposed
-    plus a row-major one). NumPy then writes row-major; PyTorch orders the dims by the inputs'
-    strides, the first input with a strict order deciding each pair (equal strides put the
-    smaller dim faster), and all channels-last inputs give channels-last. Row-major inputs
-    return ``out`` at once (one flag read each); so do broadcasts (a bias: the two agree there
-    unless the inputs' orders conflict). Values do not change."""
-    for a in inputs:
-        flags = getattr(a, "flags", None)
-        if flags is not None and not flags.c_contiguous:
-            break
-    else:
-        return out
-    if not _is_strided(out) or out.ndim < 2:  # (vmap's batched records have no strides)
-        return out
-    shape, same = out.shape, True
-    for a in inputs:
-        if getattr(a, "ndim", 0):  # (numbers and 0-d arrays broadcast: no say)
-            if not _is_strided(a) or a.shape != shape:
-                return out
-            same = same and a.strides == out.strides
-    if same:
-        return out  # one layout for all (TensorIterator's fast path keeps its strides)
-    arrays = [a for a in inputs if getattr(a, "ndim", 0)]
-    if out.ndim == 4 and all(is_in_format(a, channels_last) for a in arrays):
-        order = (0, 2, 3, 1)  # all channels-last (TensorIterator's fast path): the formula's
-    else:
-        order = _iteration_order(shape, [[s // a.itemsize for s in a.strides] for a in arrays])
-    want = format_strides(tuple(shape[d] for d in order), None)
-    strides = [0] * out.ndim
-    for k, d in enumerate(order):
-        strides[d] = want[k]
-    if tuple(s // out.itemsize for s in out.strides) == tuple(strides):
-        return out
-    return lay_out(xp, out, order)
-
-
-def reduction_layout(xp, out, input):
-    """``out``, a reduction's (or scan's) fresh result over ``input``, row-major with PyTorch's
-    strides (a kept size-1 dim's stride included), as its reductions allocate them; NumPy's
-    follow a channels-last or transposed input. Row-major inputs return ``out`` at once."""
-    flags = getattr(input, "flags", None)
-    if flags is None or flags.c_contiguous or not _is_strided(out) or out.ndim < 2:
-        return out
-    if not out.flags.c_contiguous:
-        out = xp.ascontiguousarray(out)
-    want = tuple(s * out.itemsize for s in format_strides(out.shape, None))
-    if out.strides != want and out.dtype.type.__module__ == "numpy":  # (size-1 dims' strides;
-        out = xp.lib.stride_tricks.as_strided(out, out.shape, want)  # ml_dtypes' types: kept)
-    return out
-
-
-def _is_strided(a) -> bool:
-    return isinstance(a, np.ndarray) or type(a).__name__ == "ndarray"  # NumPy's or CuPy's
-
-
-def _iteration_order(shape, operands) -> tuple:
-    """TensorIterator's ``reorder_dimensions``: an insertion sort of the dims (fastest first)
-    with its ambiguous comparisons; returned slowest first."""
-
-    def should_swap(d0, d1) -> int:
-        for strides in operands:
-            s0, s1 = strides[d0], strides[d1]
-            if s0 == 0 or s1 == 0:
-                continue
-            if s0 != s1:
-                return -1 if s0 < s1 else 1
-            if shape[d0] > shape[d1]:
-                return 1
-        return 0
-
-    perm = list(range(len(shape) - 1, -1, -1))
-    for i in range(1, len(perm)):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            comparison = should_swap(perm[d0], perm[d1])
-            if comparison > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif comparison < 0:
-                break
-    return tuple(reversed(perm))
 
 
 def _strided_array(tensor):

@@ -19,11 +19,25 @@ import math
 
 import numpy as np
 
+from . import _public_name
 from ._memory_format import jagged, strided
 from ._storage_record import StorageRecord
 from ._unsupported import UnsupportedAttributeError
+from ._warnings import warn_user_once
 
 _numbers = itertools.count(1)
+
+
+def warn_prototype() -> None:
+    """PyTorch's warning, once a process, when a nested tensor of the ``strided`` layout is
+    first made (its ``NestedTensorImpl`` constructor's ``TORCH_WARN_ONCE``)."""
+    warn_user_once(
+        "nested tensors prototype",
+        "The PyTorch API of nested tensors is in prototype stage and will change in the near "
+        f"future. We recommend specifying layout={_public_name.shown()}.jagged when constructing "
+        "a nested tensor, as this layout receives active development, has better operator "
+        "coverage, and works with torch.compile.",
+    )
 
 
 class RaggedDim:

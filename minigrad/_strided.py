@@ -18,6 +18,7 @@ import numpy as np  # flat positions are computed on the host (shapes, not tenso
 from . import _torch_function as _tf
 from . import backend, dtypes
 from ._out import with_out
+from ._tensor_meta import storage_offset
 from ._warnings import warn_user, warn_user_once
 from .autograd.graph import names_node, version_counter
 from .ops.strided import AsStrided
@@ -174,6 +175,25 @@ def _remember_window(window, flat, offset: int) -> None:
     except TypeError:  # an array type without weak references: its storage is its own
         return
     _windows[id(window)] = (flat, offset)
+
+
+def detached_array(tensor):
+    """The array for ``tensor.detach()``/``.data`` of the view ``tensor``: a new view object of
+    the same memory remembered as a window at ``tensor``'s storage offset, since PyTorch's
+    detached tensor (no view of anything) keeps its storage and offset; ``tensor``'s own array
+    where that offset is 0 or its storage cannot be described."""
+    if type(tensor._data).__name__ != "ndarray":  # (NumPy's or CuPy's; not meta or vmap records)
+        return tensor._data
+    offset = storage_offset(tensor)
+    if not offset:
+        return tensor._data
+    try:
+        flat = _root_array(tensor)
+    except NotImplementedError:
+        return tensor._data
+    window = tensor._data.view()
+    _remember_window(window, flat, offset)
+    return window
 
 
 def window_offset(tensor) -> int:

@@ -59,15 +59,13 @@ def is_anomaly_enabled() -> bool:
 
 
 def is_anomaly_check_nan_enabled() -> bool:
-    """True when anomaly mode also stops at NaN gradients (PyTorch's ``check_nan``; minigrad's
-    anomaly mode is on exactly when it checks them)."""
-    return getattr(anomaly._state, "check_nan", True)
+    """True when anomaly mode also stops at NaN gradients (PyTorch's ``check_nan``)."""
+    return anomaly._state.check_nan
 
 
 def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
-    """Switch anomaly mode on or off in this thread without a context manager. minigrad's
-    anomaly mode always checks gradients for NaN; ``check_nan=False`` is recorded for
-    :func:`is_anomaly_check_nan_enabled` only."""
+    """Switch anomaly mode on or off in this thread without a context manager; ``check_nan``
+    says whether backward then stops at NaN gradients."""
     anomaly._state.enabled = bool(enabled)
     anomaly._state.check_nan = bool(check_nan)
 

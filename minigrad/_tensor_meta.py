@@ -9,10 +9,10 @@ import weakref
 import numpy as np  # apply_/map_ run on CPU tensors, whose arrays are NumPy's
 
 from . import _legacy, dtypes, return_types
-from ._warnings import warn_user
+from ._warnings import warn_deprecated_linalg, warn_user
 from .autograd import graph
 from .autograd.graph import names_node, version_counter
-from .ops.base import check_bool_arg, refuse_dtype
+from .ops.base import autocast_op, check_bool_arg, refuse_dtype
 
 
 def is_cpu(self) -> bool:
@@ -129,6 +129,7 @@ def matrix_power(self, n):
     return linalg.matrix_power(self, n)
 
 
+@autocast_op("stft")
 def stft(self, *args, **kwargs):
     """:func:`minigrad.stft` of this signal."""
     from ._stft import stft as short_time_fourier
@@ -149,16 +150,19 @@ def matrix_exp(self):
     return linalg.matrix_exp(self)
 
 
+@autocast_op("pinverse")
 def pinverse(self, rcond=1e-15):
     from . import linalg
 
     return linalg.pinv(self, rtol=rcond)
 
 
+@autocast_op("qr")
 def qr(self, some=True):
     """``(Q, R)``: :func:`minigrad.linalg.qr` (``some=False`` is mode ``'complete'``)."""
     from . import linalg
 
+    warn_deprecated_linalg("qr")
     check_bool_arg(some, "qr", "some", 1)
     return return_types.qr(*linalg.qr(self, "reduced" if some else "complete"))
 
@@ -166,6 +170,7 @@ def qr(self, some=True):
 SvdResult = return_types.svd
 
 
+@autocast_op("svd")
 def svd(self, some=True, compute_uv=True):
     """``(U, S, V)`` with ``self = U diag(S) Vᵀ`` (``V``, not ``Vh``: the deprecated
     ``torch.svd`` convention); ``compute_uv=False`` gives zero ``U`` and ``V``, as PyTorch."""
@@ -182,10 +187,13 @@ def svd(self, some=True, compute_uv=True):
     return SvdResult(u, s, vh.mT)
 
 
+@autocast_op("cholesky")
 def cholesky(self, upper=False):
-    """:func:`minigrad.linalg.cholesky` (``upper=True`` gives ``U`` with ``self = UᵀU``)."""
+    """:func:`minigrad.linalg.cholesky` (``upper=True`` gives ``U`` with ``self = UᵀU``);
+    deprecated in PyTorch, which warns as this does."""
     from . import linalg
 
+    warn_deprecated_linalg("cholesky")
     return linalg.cholesky(self, upper=upper)
 
 
@@ -241,6 +249,7 @@ def _stride_outside(a: int, b: int, sizes, strides) -> bool:
     return strides[a] > strides[b]
 
 
+@autocast_op("cholesky_solve")
 @names_node("CholeskySolveBackward0")
 def cholesky_solve(self, input2, upper=False):
     """The solution ``X`` of ``A X = self`` for ``A = L Lᴴ`` given its Cholesky factor
@@ -254,6 +263,7 @@ def cholesky_solve(self, input2, upper=False):
     return linalg.solve(factor @ factor.mH, self)
 
 
+@autocast_op("cholesky_inverse")
 @names_node("CholeskyInverseBackward0")
 def cholesky_inverse(self, upper=False):
     """The inverse of ``A = L Lᴴ`` from its Cholesky factor ``self`` (a complex factor must
@@ -287,12 +297,14 @@ def _triangle_read(factor, upper):
 TriangularSolveResult = return_types.triangular_solve
 
 
+@autocast_op("triangular_solve")
 @names_node("TriangularSolveBackward0")
 def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):  # noqa: N803
     """``(X, A.clone())`` with ``op(A) X = self`` for triangular ``A`` (only its ``upper`` or
     lower triangle is read; ``unitriangular`` takes its diagonal as ones)."""
     from . import linalg
 
+    warn_deprecated_linalg("triangular_solve")
     coefficient = A.mT if transpose else A
     solution = linalg.solve_triangular(
         coefficient, self, upper=upper != transpose, unitriangular=unitriangular

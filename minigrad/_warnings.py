@@ -97,3 +97,45 @@ def number_first_overload(name: str, coefficient: str, tensors: str, *, method: 
         return call
 
     return wrap
+
+
+_LINALG_REPLACEMENTS = {
+    "qr": (
+        "torch.linalg.qr",
+        "The boolean parameter 'some' has been replaced with a string parameter 'mode'.\n"
+        "Q, R = torch.qr(A, some)\nshould be replaced with\n"
+        "Q, R = torch.linalg.qr(A, 'reduced' if some else 'complete')",
+    ),
+    "cholesky": (
+        "torch.linalg.cholesky",
+        "L = torch.cholesky(A)\nshould be replaced with\nL = torch.linalg.cholesky(A)\nand\n"
+        "U = torch.cholesky(A, upper=True)\nshould be replaced with\n"
+        "U = torch.linalg.cholesky(A).mH\nThis transform will produce equivalent results for all "
+        "valid (symmetric positive definite) inputs.",
+    ),
+    "triangular_solve": (
+        "torch.linalg.solve_triangular",
+        "torch.linalg.solve_triangular has its arguments reversed and does not return a copy of "
+        "one of the inputs.\nX = torch.triangular_solve(B, A).solution\nshould be replaced with\n"
+        "X = torch.linalg.solve_triangular(A, B).",
+    ),
+    "lu_solve": (
+        "torch.linalg.lu_solve",
+        "Note that torch.linalg.lu_solve has its arguments reversed.\n"
+        "X = torch.lu_solve(B, LU, pivots)\nshould be replaced with\n"
+        "X = torch.linalg.lu_solve(LU, pivots, B)",
+    ),
+}
+
+
+def warn_deprecated_linalg(name: str) -> None:
+    """PyTorch's once-per-process warning for a deprecated ``torch.<name>`` that
+    ``torch.linalg`` replaced (``qr``, ``cholesky``, ``triangular_solve``, ``lu_solve``), in its
+    words (its missing space before "and" included)."""
+    replacement, how = _LINALG_REPLACEMENTS[name]
+    glue = " " if name in ("qr", "cholesky") else ""
+    warn_user_once(
+        f"deprecated torch.{name}",
+        f"torch.{name} is deprecated in favor of {replacement}{glue}and will be removed in a "
+        f"future PyTorch release.\n{how}",
+    )

@@ -69,6 +69,26 @@ def _minigrad_name(name: str) -> str | None:
     return _PACKAGES[top] + dot + rest if top in _PACKAGES else None
 
 
+def _shadowed_submodules() -> dict:
+    """``{"torch.X.Y": module}`` for each loaded minigrad submodule whose package binds ``Y``
+    to something else, as ``torch.autograd.gradcheck`` is the function and not the module.
+    Loading it under the ``torch`` name would make the import system set the package's ``Y``
+    to the module; PyTorch's import finds it loaded already and leaves the name alone, and so
+    does this one, with these names in ``sys.modules`` beforehand."""
+    prefixes = sorted(((m, t) for t, m in _PACKAGES.items()), key=lambda p: -len(p[0]))
+    aliases = {}
+    for name, module in list(sys.modules.items()):
+        parent, _, child = name.rpartition(".")
+        holder = sys.modules.get(parent) if parent.partition(".")[0] == "minigrad" else None
+        if holder is None or getattr(holder, child, module) is module:
+            continue
+        for prefix, top in prefixes:
+            if name.startswith(prefix + "."):
+                aliases[top + name[len(prefix) :]] = module
+                break
+    return aliases
+
+
 def _torch_modules() -> dict:
     """The imported modules named ``torch``/``torchvision``/``torchaudio`` or under them."""
     return {n: m for n, m in sys.modules.items() if n.partition(".")[0] in _PACKAGES}
@@ -85,6 +105,7 @@ def imports():
     saved = _torch_modules()
     for name in saved:
         del sys.modules[name]
+    sys.modules.update(_shadowed_submodules())
     finder = _TorchAsMinigrad()
     sys.meta_path.insert(0, finder)
     shown_before = _public_name.show_as("torch")

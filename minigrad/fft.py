@@ -16,7 +16,7 @@ import numpy as np
 
 from . import dtypes
 from .creation import tensor as _tensor
-from .ops.base import normalize_dim
+from .ops.base import autocast_op, normalize_dim
 from .ops.complex import conj_physical as conj
 from .ops.joining import pad
 from .ops.spectral import FFT, IRFFT, NORMS, RFFT
@@ -123,31 +123,37 @@ def _c2c(input, dims, sizes, norm, inverse: bool, op: str):
     return FFT(dims, _norm(norm), inverse)(x)
 
 
+@autocast_op("fft_fft")
 def fft(input, n=None, dim=-1, norm=None):
     """The 1-D discrete Fourier transform along ``dim`` (of length ``n``)."""
     return _c2c(input, *_one_dim(input, n, dim, "fft"), norm, False, "fft")
 
 
+@autocast_op("fft_ifft")
 def ifft(input, n=None, dim=-1, norm=None):
     """The 1-D inverse discrete Fourier transform along ``dim``."""
     return _c2c(input, *_one_dim(input, n, dim, "ifft"), norm, True, "ifft")
 
 
+@autocast_op("fft_fft2")
 def fft2(input, s=None, dim=(-2, -1), norm=None):
     """The 2-D discrete Fourier transform over ``dim`` (the last two by default)."""
     return fftn(input, s, dim, norm)
 
 
+@autocast_op("fft_ifft2")
 def ifft2(input, s=None, dim=(-2, -1), norm=None):
     """The 2-D inverse discrete Fourier transform."""
     return ifftn(input, s, dim, norm)
 
 
+@autocast_op("fft_fftn")
 def fftn(input, s=None, dim=None, norm=None):
     """The N-D discrete Fourier transform over ``dim`` (all dims by default)."""
     return _c2c(input, *_many_dims(input, s, dim, "fftn"), norm, False, "fftn")
 
 
+@autocast_op("fft_ifftn")
 def ifftn(input, s=None, dim=None, norm=None):
     """The N-D inverse discrete Fourier transform."""
     return _c2c(input, *_many_dims(input, s, dim, "ifftn"), norm, True, "ifftn")
@@ -186,31 +192,37 @@ def _c2r(input, dims, sizes, norm, op: str):
     return IRFFT(dims, _norm(norm), n, dtypes.to_real(dtypes.from_numpy(x._data.dtype)).numpy)(x)
 
 
+@autocast_op("fft_rfft")
 def rfft(input, n=None, dim=-1, norm=None):
     """The 1-D Fourier transform of a real signal: the ``n//2 + 1`` non-negative frequencies."""
     return _r2c(input, *_one_dim(input, n, dim, "rfft"), norm, "rfft")
 
 
+@autocast_op("fft_irfft")
 def irfft(input, n=None, dim=-1, norm=None):
     """The inverse of :func:`rfft`: a real signal of ``n`` points (default ``2·(m - 1)``)."""
     return _c2r(input, *_one_dim(input, n, dim, "irfft"), norm, "irfft")
 
 
+@autocast_op("fft_rfft2")
 def rfft2(input, s=None, dim=(-2, -1), norm=None):
     """The 2-D Fourier transform of a real signal (one-sided along the last dim)."""
     return rfftn(input, s, dim, norm)
 
 
+@autocast_op("fft_irfft2")
 def irfft2(input, s=None, dim=(-2, -1), norm=None):
     """The inverse of :func:`rfft2`."""
     return irfftn(input, s, dim, norm)
 
 
+@autocast_op("fft_rfftn")
 def rfftn(input, s=None, dim=None, norm=None):
     """The N-D Fourier transform of a real signal (one-sided along the last of ``dim``)."""
     return _r2c(input, *_many_dims(input, s, dim, "rfftn"), norm, "rfftn")
 
 
+@autocast_op("fft_irfftn")
 def irfftn(input, s=None, dim=None, norm=None):
     """The inverse of :func:`rfftn`."""
     return _c2r(input, *_many_dims(input, s, dim, "irfftn"), norm, "irfftn")
@@ -219,12 +231,14 @@ def irfftn(input, s=None, dim=None, norm=None):
 # -- Hermitian signals: the transforms of the real ones, read the other way ----------------------
 
 
+@autocast_op("fft_hfft")
 def hfft(input, n=None, dim=-1, norm=None):
     """The Fourier transform (real) of a Hermitian signal given by its one-sided half."""
     dims, sizes = _one_dim(input, n, dim, "hfft")
     return _c2r(conj(_complex_input(input, "hfft")), dims, sizes, _DUAL[_norm(norm)], "hfft")
 
 
+@autocast_op("fft_ihfft")
 def ihfft(input, n=None, dim=-1, norm=None):
     """The inverse of :func:`hfft`: the one-sided half of a real signal's inverse transform."""
     return conj(_r2c(input, *_one_dim(input, n, dim, "ihfft"), _DUAL[_norm(norm)], "ihfft"))

@@ -20,6 +20,7 @@ from .autograd.graph import names_node
 from .ops import decompositions as _d
 from .ops.base import (
     accepts_axis,
+    autocast_op,
     check_bool_arg,
     constant,
     normalize_dim,
@@ -106,6 +107,7 @@ def _matrix(a, op: str):
         )
 
 
+@autocast_op("linalg_inv")
 @on_input_device
 @names_node("LinalgInvExBackward0")
 def inv(A):  # noqa: N803 - PyTorch's argument name
@@ -140,6 +142,7 @@ def slogdet(A):  # noqa: N803
     return SlogdetResult(sign, logabsdet.real if A.is_complex() else logabsdet)
 
 
+@autocast_op("linalg_solve")
 @on_input_device
 @names_node("LinalgSolveExBackward0")
 def solve(A, B, *, left=True):  # noqa: N803
@@ -202,6 +205,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):  # noqa: N
     return solve(tri, B) if left else solve(tri.mT, B.mT).mT
 
 
+@autocast_op("linalg_cholesky")
 @on_input_device
 @names_node("LinalgCholeskyExBackward0")
 def cholesky(A, *, upper=False):  # noqa: N803
@@ -219,6 +223,7 @@ def _differentiable(a) -> bool:
     return a.requires_grad and grad_mode.is_grad_enabled()
 
 
+@autocast_op("linalg_qr")
 @on_input_device
 @names_node("LinalgQrBackward0")
 def qr(A, mode="reduced"):  # noqa: N803
@@ -253,6 +258,7 @@ def qr(A, mode="reduced"):  # noqa: N803
     return QRResult(constant(q, A.device), constant(r, A.device))
 
 
+@autocast_op("linalg_eigh")
 @on_input_device
 @names_node("LinalgEighBackward0")
 def eigh(A, UPLO="L"):  # noqa: N803
@@ -268,6 +274,7 @@ def eigh(A, UPLO="L"):  # noqa: N803
     return EighResult(w.real if A.is_complex() else w, v)
 
 
+@autocast_op("linalg_eig")
 @on_input_device
 @names_node("LinalgEigBackward0")
 def eig(A):  # noqa: N803
@@ -282,18 +289,21 @@ def eig(A):  # noqa: N803
     return EigResult(w, v)
 
 
+@autocast_op("linalg_eigvals")
 @names_node("LinalgEigBackward0")
 def eigvals(A):  # noqa: N803
     """The eigenvalues of general square matrices, complex (see :func:`eig`)."""
     return eig(A).eigenvalues
 
 
+@autocast_op("linalg_eigvalsh")
 @names_node("LinalgEighBackward0")
 def eigvalsh(A, UPLO="L"):  # noqa: N803
     """The eigenvalues of symmetric matrices, ascending."""
     return eigh(A, UPLO).eigenvalues
 
 
+@autocast_op("linalg_svd")
 @on_input_device
 @names_node("LinalgSvdBackward0")
 def svd(A, full_matrices=True):  # noqa: N803
@@ -320,6 +330,7 @@ def svd(A, full_matrices=True):  # noqa: N803
     return SVDResult(u, s.real if A.is_complex() else s, vh)
 
 
+@autocast_op("linalg_svdvals")
 @names_node("LinalgSvdBackward0")
 def svdvals(A):  # noqa: N803
     """The singular values of ``A``, descending."""
@@ -601,6 +612,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False):  # noqa: N803
     return matmul(vh.mH * inv_s.unsqueeze(-2), u.mH)
 
 
+@autocast_op("linalg_matrix_rank")
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):  # noqa: N803
     """The numerical rank of ``A`` (batched over leading dims, int64): how many singular values
     (absolute eigenvalues with ``hermitian``) exceed ``max(atol, rtol * largest)``, with
@@ -624,6 +636,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):  # noqa: N803
         return (s > cutoff).sum(-1)
 
 
+@autocast_op("linalg_lstsq")
 @names_node("LinalgLstsqBackward0")
 def lstsq(A, B, rcond=None, *, driver=None):  # noqa: N803
     """The least-squares solution of ``A X = B`` (the minimum-norm one for rank-deficient

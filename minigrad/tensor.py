@@ -15,6 +15,7 @@ from . import (
     _legacy,
     _memory_format,
     _public_name,
+    _result_layout,
     _shared_memory,
     _sparse_coo,
     _warnings,
@@ -44,6 +45,7 @@ from .autograd.graph import (
     version_counter,
 )
 from .ops._size import Size, dim_entry, factory_size
+from .ops.base import autocast_op
 
 _new = object.__new__
 
@@ -341,8 +343,9 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
 
     @property
     def data(self) -> Tensor:
-        """A tensor sharing this one's storage, outside the graph and its version checks."""
-        return Tensor._make(self._data, self.device)
+        """A tensor sharing this one's storage (and storage offset), outside the graph and its
+        version checks."""
+        return Tensor._make(self._detached_array(), self.device)
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -353,10 +356,18 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         self._data, self.device = value._data, value.device
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph (shares storage and the version counter)."""
-        out = Tensor._make(self._data, self.device)
+        """The same data, cut from the graph (shares storage, its offset and the version
+        counter)."""
+        out = Tensor._make(self._detached_array(), self.device)
         out._version_counter = version_counter(self)
         return out
+
+    def _detached_array(self):
+        if self._base is None:  # (a view's offset in its base's storage must be remembered)
+            return self._data
+        from ._strided import detached_array
+
+        return detached_array(self)
 
     def module_load(self, other, assign: bool = False) -> Tensor:
         """How ``load_state_dict`` turns ``other`` (the state dict's value) into what swaps with
@@ -755,12 +766,11 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         return out
 
     def _copied_data(self):
-        """A copy of the array laid out as this tensor's (a channels-last one stays so)."""
-        fmt = _memory_format.suggest(self._data)
-        if fmt is _memory_format.contiguous_format:
+        """A copy of the array laid out as this tensor's (channels-last or transposed, as
+        ``clone()``); records (sparse, nested, quantized) copy themselves."""
+        if type(self._data).__name__ != "ndarray":
             return self._data.copy()
-        perm = _memory_format.permutation(fmt, self._data.ndim, "deepcopy")
-        return _memory_format.lay_out(self.device.xp, self._data, perm)
+        return _result_layout.dense_copy(self.device.xp, self._data)
 
     def __deepcopy__(self, memo) -> Tensor:
         """A leaf copy with its own data (and grad), as ``copy.deepcopy`` gives in PyTorch."""
@@ -951,10 +961,12 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         _expect_dims(self, 3, "bmm", "batch1"), _expect_dims(mat2, 3, "bmm", "batch2")
         return named_as(_ops.matmul(self, mat2), "BmmBackward0")
 
+    @autocast_op("dot")  # (in its inputs' dtype under autocast, as PyTorch's)
     def dot(self, other):
         _expect_dims(self, 1, "dot", "self"), _expect_dims(other, 1, "dot", "tensor")
         return _ops.matmul(self, other)
 
+    @autocast_op("mv")
     def mv(self, vec):
         _expect_dims(self, 2, "mv", "self"), _expect_dims(vec, 1, "mv", "vec")
         return _ops.matmul(self, vec)
@@ -1130,7 +1142,7 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
     is_distributed = _meta.false
     # -- branch linalg2: LU, Householder QR, and the methods PyTorch 1.9 removed (they raise)
     lu, lu_solve, geqrf, orgqr, ormqr = (
-        _linalg.lu,
+        _linalg.lu_method,
         _linalg.lu_solve,
         _linalg.geqrf,
         _linalg.orgqr,
@@ -1227,7 +1239,8 @@ for _fn in (
     _ops.masked_scatter, _ops.addmm, _ops.baddbmm, _ops.addbmm, _ops.nan_to_num,
     _ops.cumsum, _ops.cumprod,
 ):  # fmt: skip
-    setattr(Tensor, f"{_fn.__name__}_", _inplace_of(_fn))
+    # (autocast leaves in-place ops alone, as PyTorch's: no casts, in the tensor's dtype)
+    setattr(Tensor, f"{_fn.__name__}_", autocast_op(f"{_fn.__name__}_")(_inplace_of(_fn)))
 
 
 class ToDevice(_ops.Op):

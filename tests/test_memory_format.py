@@ -56,9 +56,9 @@ def test_gradients_flow_and_errors():
     with pytest.raises(RuntimeError, match="preserve memory format"):
         x.contiguous(memory_format=minigrad.preserve_format)
     assert repr(minigrad.channels_last) == "minigrad.channels_last"
-    # a difference on purpose: preserve_format keeps channels-last layouts only; other
-    # permuted layouts are copied row-major (PyTorch keeps any dense layout; values agree)
-    assert minigrad.tensor(X).permute(0, 2, 3, 1).clone().is_contiguous()
+    # preserve_format keeps any dense layout, as PyTorch's (a permuted tensor's strides)
+    permuted = minigrad.tensor(X).permute(0, 2, 3, 1)
+    assert permuted.clone().stride() == permuted.stride() == (60, 5, 1, 20)
 
 
 def test_module_to_channels_last_as_pytorch():

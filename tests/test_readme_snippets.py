@@ -226,6 +226,10 @@ def test_readme_figures_match_the_tables():
     spec.loader.exec_module(amp_tests)
     ops = re.search(r"output dtype of (\d+) ops under CPU autocast", text).group(1)
     assert int(ops) == len(amp_tests.NAMES)
+    from test_amp_cpu_policy import _cases
+
+    more = re.search(r"and of (\d+) more cases in bfloat16", text).group(1)
+    assert int(more) == len(_cases(minigrad))
     assert f"the {len(minigrad._out.NAMES)} functions that take it" in text
 
 

@@ -3,17 +3,23 @@
 The policy is PyTorch's, per device type. On CUDA (and every other non-CPU device, such as the
 ``fakegpu`` test stand-in): matmul, linear, convolution, einsum and attention run in the low
 precision dtype; exp/log/pow, sums, softmax/log_softmax, norms and losses run in float32. On
-the CPU: the same low-precision ops, and in float32 only ``prod`` and the losses (PyTorch's CPU
-list leaves softmax and norms alone). Every other op runs in the dtype of its inputs, with the
-usual type promotion (``cat``/``stack``/``add`` at the widest input dtype).
+the CPU: PyTorch's AutocastCPU kernels, the same low-precision ops plus ``prelu``, ``vecdot``
+and the padded LSTM layer, and in float32 ``prod``, the losses, decompositions, FFTs, 3-D
+pooling, reflect/replicate padding and the rest of that list (PyTorch's CPU list leaves softmax
+and norms alone). Every other op runs in the dtype of its inputs, with the usual type promotion
+(``cat``/``stack``/``add`` at the widest input dtype; ``index_copy`` promoted by the policy).
 
 How it is hooked: while any thread has an autocast region open, :mod:`minigrad.ops.base` calls
-:func:`_interpose` before each primitive op, which looks the op's class up in the policy table,
-and entry points that check dtypes first (``F.linear``, convolution, attention, losses) call
-``autocast_inputs(name, ...)``. With no region open the cost is one global lookup per op.
-State is thread-local, as in PyTorch. Differences from PyTorch on purpose: on CUDA, ``mean``
-and ``var`` of float16 tensors return float32, because they are composed from ``sum``, which
-autocast runs in float32; ``binary_cross_entropy`` runs in float32 on CUDA where PyTorch refuses.
+:func:`_interpose` before each primitive op, which looks the op's class up in the policy table;
+entry points that check dtypes first (``F.linear``, convolution, attention, losses) call
+``autocast_inputs(name, ...)``; and functions PyTorch has as one aten op but minigrad composes
+(``addmm``, ``linalg.inv``, ``cdist``, the recurrent layers, ...) are decorated with
+``autocast_op(name)``: cast once at the entry, nothing cast inside (:func:`_call`), as PyTorch
+casts at the listed op and not inside its kernel. With no region open the cost is one global
+lookup per op. State is thread-local, as in PyTorch. Differences from PyTorch on purpose: on
+CUDA, ``mean`` and ``var`` of float16 tensors return float32, because they are composed from
+``sum``, which autocast runs in float32; ``binary_cross_entropy`` runs in float32 on CUDA where
+PyTorch refuses.
 """
 
 from __future__ import annotations
@@ -36,12 +42,15 @@ _LOWER_OPS = {
     "Einsum": LOWER,
     "ScaledDotProductAttention": LOWER,
     "AttentionWeights": LOWER,
-    "LSTMCell": LOWER,
-    "GRUCell": LOWER,
     "linear": LOWER,
     "conv": LOWER,
+    "conv_transpose": LOWER,
     "scaled_dot_product_attention": LOWER,
+    "addmm": LOWER,
+    "baddbmm": LOWER,
+    "addbmm": LOWER,
     "cat": PROMOTE,  # (and stack, made of cat) widest input dtype; see _check_promote
+    "index_copy": PROMOTE,
 }
 _LOSSES = (
     "CrossEntropy",
@@ -56,12 +65,82 @@ _LOSSES = (
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "poisson_nll_loss",
+    "cosine_embedding_loss",
+    "hinge_embedding_loss",
+    "margin_ranking_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "soft_margin_loss",
+    "triplet_margin_loss",
+    "cdist",
 )
-#: device type -> {op class name or entry-point name -> "lower" | "fp32"}
+# PyTorch's CPU list only (its AutocastCPU kernels): decompositions, FFTs and 3-D pooling in
+# float32; the rest of linear algebra, and ``torch.dot``/``mv``, run in their inputs' dtype.
+_CPU_FP32 = (
+    "Prod",
+    "ctc_loss",
+    "trace",
+    "polar",
+    "view_as_complex",
+    "quantile",
+    "nanquantile",
+    "stft",
+    "fake_quantize_per_tensor_affine",
+    "grid_sample",
+    "avg_pool3d",
+    "max_pool3d",
+    "adaptive_avg_pool3d",
+    "adaptive_max_pool3d",
+    "fractional_max_pool2d",
+    "fractional_max_pool3d",
+    "max_unpool2d",
+    "max_unpool3d",
+    "reflection_pad1d",
+    "reflection_pad2d",
+    "replication_pad1d",
+    "replication_pad2d",
+    "replication_pad3d",
+    "inverse",
+    "pinverse",
+    "cholesky",
+    "cholesky_inverse",
+    "cholesky_solve",
+    "qr",
+    "svd",
+    "geqrf",
+    "orgqr",
+    "ormqr",
+    "lu",
+    "lu_solve",
+    "triangular_solve",
+    *(
+        f"linalg_{name}"
+        for name in (
+            "cholesky cholesky_ex cond eig eigh eigvals eigvalsh householder_product inv inv_ex "
+            "lstsq matrix_rank qr solve svd svdvals tensorinv tensorsolve"
+        ).split()
+    ),
+    *(f"fft_{k}{n}" for k in ("", "i", "r", "ir") for n in ("fft", "fft2", "fftn")),
+    "fft_hfft",
+    "fft_ihfft",
+)
+#: device type -> {op class name or entry-point name -> "lower" | "fp32" | "promote"}
 POLICY = {
-    "cpu": {**_LOWER_OPS, "Prod": FP32, **{name: FP32 for name in _LOSSES}},
+    "cpu": {
+        **_LOWER_OPS,
+        "prelu": LOWER,
+        "linalg_vecdot": LOWER,
+        "conv_tbc": LOWER,
+        "lstm": LOWER,  # PyTorch's oneDNN LSTM layer (no projections)
+        **{name: FP32 for name in _LOSSES},
+        **{name: FP32 for name in _CPU_FP32},
+    },
     "cuda": {
         **_LOWER_OPS,
+        **{
+            name: LOWER
+            for name in ("lstm_cell", "gru_cell", "lstm", "lstm_packed", "gru", "gru_packed")
+        },
         **{name: FP32 for name in _LOSSES},
         **{
             name: FP32
@@ -95,6 +174,7 @@ class _State(threading.local):
         self.depth = 0  # open autocast regions (enabled or not) in this thread
         self.cache = {}  # (id(param), dtype) -> (param, its cast): parameters cast once per region
         self.dtypes = {}  # device type -> low-precision dtype set for it (enabled or not)
+        self.inside_op = 0  # > 0 inside a function autocast treats as one op: no casts there
 
 
 _state = _State()
@@ -143,6 +223,58 @@ def _cast(t, target, cache: dict | None):
     return Cast(np_dtype)(t)
 
 
+def _cast_value(name: str, value, enabled: dict):
+    """One argument of a function treated as an op, cast as the policy asks: a tensor, or the
+    tensors in a (nested) list or tuple, such as a recurrent layer's weights; ``None`` when
+    nothing changes."""
+    if isinstance(value, graph.Tensor):
+        cast = _cast_args(name, (value,), enabled)
+        return None if cast is None else cast[0]
+    if isinstance(value, (list, tuple)) and type(value) in (list, tuple):
+        cast = [_cast_value(name, v, enabled) for v in value]
+        if all(c is None for c in cast):
+            return None
+        return type(value)(v if c is None else c for v, c in zip(value, cast))
+    return None
+
+
+def _call(name: str, fn, args, kwargs):
+    """Run ``fn`` as the one op ``name`` (ops.base.autocast_op): its arguments cast by the
+    policy, the ops inside it left alone."""
+    state = _state
+    enabled = state.enabled
+    if not enabled or state.inside_op:
+        return fn(*args, **kwargs)
+    args = tuple(v if (c := _cast_value(name, v, enabled)) is None else c for v in args)
+    kwargs = {
+        k: v if (c := _cast_value(name, v, enabled)) is None else c for k, v in kwargs.items()
+    }
+    args, kwargs = _promoted(name, args, kwargs, enabled)
+    state.inside_op += 1
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        state.inside_op -= 1
+
+
+def _promoted(name: str, args, kwargs, enabled: dict):
+    """For a function the policy promotes (``index_copy``): its floating tensor arguments cast
+    to the widest of their dtypes, as PyTorch's autocast does; as given otherwise."""
+    floating = [
+        v
+        for v in (*args, *kwargs.values())
+        if isinstance(v, graph.Tensor) and v.dtype.is_floating_point and v.device.type in enabled
+    ]
+    if not floating or _policy_for(floating[0].device.type).get(name) != PROMOTE:
+        return args, kwargs
+    widest = functools.reduce(dtypes.promote_types, (v.dtype for v in floating))
+
+    def cast(v):
+        return _cast(v, widest, None) if any(v is f for f in floating) else v
+
+    return tuple(cast(v) for v in args), {k: cast(v) for k, v in kwargs.items()}
+
+
 def _cast_args(name: str, args, enabled: dict):
     """The arguments cast as the policy for ``name`` asks; ``None`` when nothing changes."""
     tensor_cls = graph.Tensor
@@ -186,7 +318,7 @@ def _check_promote(name: str, t, fast) -> None:
 def _interpose(op, args):
     """Called before every primitive op while some thread has autocast on."""
     enabled = _state.enabled
-    if enabled:
+    if enabled and not _state.inside_op:
         cast = _cast_args(_dispatch.op_name(type(op)), args, enabled)
         if cast is not None:
             return False, cast
@@ -195,14 +327,14 @@ def _interpose(op, args):
 
 def _entry(name: str, tensors):
     enabled = _state.enabled
-    if not enabled:
+    if not enabled or _state.inside_op:
         return tensors
     cast = _cast_args(name, tensors, enabled)
     return tensors if cast is None else cast
 
 
 def _install() -> None:
-    _dispatch.set_autocast(_interpose, _entry)
+    _dispatch.set_autocast(_interpose, _entry, _call)
 
 
 class autocast:  # noqa: N801 - PyTorch's name
@@ -267,7 +399,7 @@ class autocast:  # noqa: N801 - PyTorch's name
             with _active_lock:
                 _active -= 1
                 if _active == 0:
-                    _dispatch.set_autocast(None, None)
+                    _dispatch.set_autocast(None, None, None)
         return False
 
     def __call__(self, fn):

@@ -19,6 +19,7 @@ that saving a tensor costs nothing extra while none is open.
 from __future__ import annotations
 
 import threading
+import weakref
 
 active = 0  # contexts open in all threads: Node.save consults the hooks only when nonzero
 _lock = threading.Lock()
@@ -77,6 +78,10 @@ class HookedSavedTensor:
             grad_fn, output_nr = node, self.output_nr
         elif self.edge is not None:
             grad_fn, output_nr = self.edge
+            if type(grad_fn).__name__ == "AccumulateGrad":  # a leaf: unpacked as a leaf, as
+                out = Tensor._make(value._data, value.device, True)  # PyTorch's, that shares
+                out._accumulator = weakref.ref(grad_fn)  # the saved leaf's accumulator
+                return out
         else:
             return value
         out = Tensor._make(value._data, value.device, True, grad_fn)

@@ -35,7 +35,7 @@ class SavedSlot:
             from .graph import RawSavedTensor
 
             return RawSavedTensor(node, index)
-        return node.saved[index]
+        return node._unpack_saved_at(index)  # (that entry alone, as PyTorch's)
 
 
 def declare(cls, names) -> None:

@@ -1,4 +1,4 @@
-"""Anomaly mode: record where each op was created, and stop at the first NaN or inf gradient."""
+"""Anomaly mode: record where each op was created, and stop at the first NaN gradient."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 import threading
 import traceback
 
+from .._warnings import warn_user
 from .grad_mode import decorate
 
 # minigrad's own source folder: its frames are left out of creation stacks. Matching the real
@@ -18,6 +19,7 @@ class _State(threading.local):
 
     def __init__(self):
         self.enabled = False  # read on every recorded op
+        self.check_nan = True  # whether backward also stops at a NaN gradient
 
 
 _state = _State()
@@ -37,11 +39,13 @@ def is_anomaly_enabled() -> bool:
 
 
 class detect_anomaly:  # noqa: N801 - PyTorch's name
-    """Context manager (and decorator) that makes backward fail loudly on NaN/inf.
+    """Context manager (and decorator) that makes backward fail loudly, as PyTorch's.
 
     Per thread, as in PyTorch. While on, each recorded op keeps the stack of the forward code
-    that created it. When a backward step returns a gradient with NaN or inf, a
-    ``RuntimeError`` names the op and shows that stack.
+    that created it; when a backward step fails, a warning shows that stack ("Error detected in
+    SqrtBackward0. Traceback of forward call that caused the error: ..."). With ``check_nan``
+    (the default) a backward step that returns a NaN gradient is such a failure (a
+    ``RuntimeError``); infinities pass, as in PyTorch. Making one warns that the mode is on.
 
     Example:
         >>> with minigrad.autograd.detect_anomaly():
@@ -50,13 +54,18 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
 
     def __init__(self, check_nan: bool = True):
         self.check_nan = check_nan
+        warn_user(
+            "Anomaly Detection has been enabled. This mode will increase the runtime and should "
+            "only be enabled for debugging."
+        )
 
     def __enter__(self):
-        self._previous, _state.enabled = _state.enabled, self.check_nan
+        self._previous = _state.enabled, _state.check_nan
+        _state.enabled, _state.check_nan = True, bool(self.check_nan)
         return self
 
     def __exit__(self, *exc):
-        _state.enabled = self._previous
+        _state.enabled, _state.check_nan = self._previous
         return False
 
     def __call__(self, fn):
@@ -68,13 +77,14 @@ class set_detect_anomaly:  # noqa: N801 - PyTorch's name
     setting comes back at the end of the block (as PyTorch's ``set_detect_anomaly``)."""
 
     def __init__(self, mode: bool, check_nan: bool = True):
-        self._previous, _state.enabled = _state.enabled, bool(mode) and check_nan
+        self._previous = _state.enabled, _state.check_nan
+        _state.enabled, _state.check_nan = bool(mode), bool(check_nan)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        _state.enabled = self._previous
+        _state.enabled, _state.check_nan = self._previous
         return False
 
 
@@ -86,11 +96,17 @@ def creation_stack() -> list[str]:
 
 
 def check_gradient(node, index: int, grad) -> None:
-    """Raise if gradient ``index`` that ``node``'s backward returned holds a NaN or infinity,
-    showing where in forward the node was made."""
-    if not bool(grad.device.xp.isfinite(grad._data).all()):
-        where = "".join(node.trace) if node.trace else "  (created before anomaly mode was on)\n"
-        raise RuntimeError(
-            f"Function '{node.name()}' returned nan or inf values in its {index}th output "
-            f"gradient.\nThe forward call that created it:\n{where}"
-        )
+    """Raise if gradient ``index`` that ``node``'s backward returned holds a NaN (when the mode
+    checks for them), in PyTorch's words."""
+    if _state.check_nan and bool(grad.device.xp.isnan(grad._data).any()):
+        raise RuntimeError(f"Function '{node.name()}' returned nan values in its {index}th output.")
+
+
+def report_failure(node) -> None:
+    """Warn, as PyTorch does when a node's backward fails in anomaly mode, with the forward
+    stack that created the node."""
+    where = "".join(node.trace) if node.trace else "  (created before anomaly mode was on)\n"
+    warn_user(
+        f"Error detected in {node.name()}. Traceback of forward call that caused the error:\n"
+        f"{where}"
+    )

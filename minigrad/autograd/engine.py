@@ -389,7 +389,12 @@ def _walk(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
                 e is not None and e[0] in needed for e in node.edges
             ):
                 continue
-            _run_node(node, grads, buffers, needed, retain_graph, not create_graph)
+            try:
+                _run_node(node, grads, buffers, needed, retain_graph, not create_graph)
+            except Exception:
+                if anomaly_state.enabled:
+                    anomaly.report_failure(node)
+                raise
     return results
 
 
@@ -417,13 +422,18 @@ def _walk_all(order, buffers, retain_graph, create_graph, accumulate) -> None:
             if node.post_hooks:
                 _run_posthooks(node, (), grads)
             continue
-        _run_node(node, grads, buffers, None, retain_graph, plain)
+        try:
+            _run_node(node, grads, buffers, None, retain_graph, plain)
+        except Exception:
+            if anomaly_state.enabled:
+                anomaly.report_failure(node)  # the forward stack, as PyTorch warns it
+            raise
 
 
 def _run_node(node, grads, buffers, needed, retain_graph, plain) -> None:
     """Run one node's backward and pass its input gradients on (into ``buffers``), each
     checked against its input first (shape, dtype, device: the common case inline, the rest
-    in ``Node._check``) and, in anomaly mode, for NaN and infinity."""
+    in ``Node._check``) and, in anomaly mode, for NaN."""
     if node.num_outputs != 1:
         grads = _materialize(node, grads)
     edges = node.edges

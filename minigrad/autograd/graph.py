@@ -217,7 +217,13 @@ class RawSavedTensor:
         node, index = self.node, self.index
         saved = node._saved[index] if index < len(node._saved) else None
         if node._released:
-            node._raise_released()
+            raise RuntimeError(
+                "Calling register_hooks on a saved tensor after it has been freed. Saved "
+                "intermediate values of the graph are freed when you call .backward() or "
+                "autograd.grad(). Specify retain_graph=True if you need to backward through the "
+                "graph a second time or if you need to access saved variables after calling "
+                "backward."
+            )
         if isinstance(saved, _saved_hooks.HookedSavedTensor):
             raise RuntimeError("SavedTensor hooks have already been set on this SavedTensor")
         if not isinstance(saved, SavedTensor):
@@ -376,6 +382,7 @@ class Node:
     trace = None  # the forward stack where this node was created (anomaly mode)
     _saved = ()  # SavedTensor (or other values) kept by save()
     _kept = None  # {name: array} kept by keep()
+    _unpack_order = None  # saved_tensors_hooks: PyTorch's unpack order where not 0, 1, ...
     _released = False
 
     @classmethod
@@ -437,10 +444,13 @@ class Node:
         tensor_cls = Tensor
         if _saved_hooks.active and _saved_hooks._state.stack:  # saved_tensors_hooks open here
             saved = list(tensors)
-            for i in _saved_hooks.pack_order(tensors, self):  # PyTorch's order of pack calls
+            order = _saved_hooks.pack_order(tensors, self)  # PyTorch's order of pack calls
+            for i in order:
                 if isinstance(saved[i], tensor_cls):
                     saved[i] = _saved_hooks.packed(saved[i], self)
             self._saved = tuple(saved)
+            if not isinstance(order, range):  # unpacked in the same order, as PyTorch's
+                self._unpack_order = order
             return
         saved = []  # a loop, not a comprehension: this runs once per recorded op
         for t in tensors:
@@ -478,6 +488,13 @@ class Node:
         if self._released:
             self._raise_released()
         saved_cls, hooked_cls = SavedTensor, _saved_hooks.HookedSavedTensor
+        if self._unpack_order is not None:  # hooks see PyTorch's order (other before self)
+            saved = list(self._saved)
+            for i in self._unpack_order:
+                s = saved[i]
+                if type(s) is saved_cls or type(s) is hooked_cls:
+                    saved[i] = s.unpack(self, i)
+            return tuple(saved)
         saved = []  # a loop: this runs once per node of a backward
         for i, s in enumerate(self._saved):
             kind = type(s)
@@ -502,6 +519,16 @@ class Node:
         as PyTorch's nodes list them (torchviz's ``make_dot(show_attrs=True, show_saved=True)``
         reads ``dir``); see :mod:`._saved_slots`."""
         return _saved_slots.public_dir(type(self), super().__dir__(), self.saved_slot_names())
+
+    def _unpack_saved_at(self, index: int):
+        """The saved entry ``index`` as backward reads it, unpacking (its unpack hook, its
+        version check) that one alone, as PyTorch's ``grad_fn._saved_<name>`` does."""
+        if self._released:
+            self._raise_released()
+        s = self._saved[index] if index < len(self._saved) else None
+        if type(s) is SavedTensor or type(s) is _saved_hooks.HookedSavedTensor:
+            return s.unpack(self, index)
+        return s
 
     def _raise_released(self) -> None:
         raise RuntimeError(

@@ -53,9 +53,11 @@ def set_hook(name: str, hook) -> None:
     _refresh()
 
 
-def set_autocast(interpose, entry) -> None:
-    """Install (or with None, remove) autocast's op hook and its entry-point hook."""
+def set_autocast(interpose, entry, call) -> None:
+    """Install (or with None, remove) autocast's op hook, its entry-point hook and its runner of
+    functions treated as one op (``ops.base.autocast_op``)."""
     _base.autocast_entry = entry
+    _base.autocast_call = call
     set_hook("autocast", interpose)
 
 

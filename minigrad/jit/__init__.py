@@ -1,9 +1,11 @@
 """``minigrad.jit``: the parts of ``torch.jit`` that model code uses while it runs eagerly.
 
-minigrad has no TorchScript compiler. ``script`` returns the function it is given, or for a
-module a view of it (:class:`ScriptModule`: the same parameters, buffers and submodules, run
-eagerly with the same results, plus TorchScript's ``save``): TorchScript compiles Python's
-control flow, so the live Python code is the faithful behaviour. ``trace`` records, as
+minigrad has no TorchScript compiler. ``script`` returns for a function a
+:class:`ScriptFunction` calling it (with ``graph``/``code`` from fx, ``schema`` from its
+signature and ``save``: :mod:`minigrad.jit._script_function`), for a module a view of it
+(:class:`ScriptModule`: the same parameters, buffers and submodules, run eagerly with the same
+results, plus TorchScript's ``save``): TorchScript compiles Python's control flow, so the live
+Python code is the faithful behaviour. ``trace`` records, as
 PyTorch's, the operations run on the example inputs and returns an object that runs that
 recording: a branch or loop on tensor values keeps the path the example took (with PyTorch's
 ``TracerWarning`` where a tensor becomes a Python value), sizes passed to ops are recorded, the
@@ -14,7 +16,8 @@ that PyTorch models carry for the compiler (``@torch.jit.ignore``, ``@unused``, 
 ``annotate``, ``Final``) leave the code as it is; ``is_scripting()`` is False and
 ``is_tracing()`` is True only while ``trace`` records.
 
-``save``/``load`` (and ``ScriptModule.save``) write a traced module as its recording, as a
+``save``/``load`` (and ``ScriptModule.save``) write a traced module (or a traced or scripted
+function) as its recording, as a
 TorchScript archive (:mod:`minigrad._jit_save`: graph, constants, module hierarchy, parameters
 and buffers, with minigrad's types only), which loads without the model's class; a scripted or
 plain module is written whole in minigrad's checkpoint format, as ``minigrad.save(model)``, and
@@ -27,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import pickle
+import types
 import zipfile
 from collections import OrderedDict
 from typing import Final
@@ -219,12 +223,20 @@ def _is_module(obj) -> bool:
 
 
 def script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
-    """``obj`` itself (a function or method), or for a module a :class:`RecursiveScriptModule`
-    copy (as PyTorch's with ``PYTORCH_JIT=0`` plus ``save``: its eager code is what TorchScript
-    would compile, so results are the same). As PyTorch's, the copy and its submodules have
-    ``training`` flags and attributes of their own, taken when scripted, and hold the module's
-    parameters and buffers (see :func:`_traced_copy`); a script module is returned as is."""
-    if not _is_module(obj) or isinstance(obj, ScriptModule):
+    """For a function, a :class:`ScriptFunction` that calls it, with ``graph``, ``code``,
+    ``schema`` and ``save`` (see :mod:`minigrad.jit._script_function`); for a module a
+    :class:`RecursiveScriptModule` copy (as PyTorch's with ``PYTORCH_JIT=0`` plus ``save``: its
+    eager code is what TorchScript would compile, so results are the same). As PyTorch's, the
+    copy and its submodules have ``training`` flags and attributes of their own, taken when
+    scripted, and hold the module's parameters and buffers (see :func:`_traced_copy`); a script
+    module or function is returned as is, and so are other objects (classes, methods)."""
+    if isinstance(obj, (ScriptModule, ScriptFunction)):
+        return obj
+    if isinstance(obj, types.FunctionType):
+        from ._script_function import ScriptedFunction
+
+        return ScriptedFunction(obj)
+    if not _is_module(obj):
         return obj
     return _traced_copy(
         obj, _view_class(type(obj), RecursiveScriptModule), {}, RecursiveScriptModule
@@ -233,7 +245,8 @@ def script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
 
 class ScriptFunction:
     """What :func:`trace` returns for a function: calling it runs the recorded operations
-    (``code`` and ``graph`` are the recording's)."""
+    (``code`` and ``graph`` are the recording's). :func:`script` returns one of a subclass
+    that calls the function itself."""
 
     def __init__(self, fn, recording):
         self.__name__ = self.name = getattr(fn, "__name__", type(fn).__name__)
@@ -518,8 +531,8 @@ def save(m, f, _extra_files=None) -> None:
     """
     if not (_is_module(m) or isinstance(m, ScriptFunction)):
         raise NotImplementedError(
-            f"jit.save: minigrad saves modules and traced functions (got {type(m).__name__}); "
-            f"a scripted function is the Python function itself: import it instead"
+            f"jit.save: minigrad saves modules and traced or scripted functions (got "
+            f"{type(m).__name__})"
         )
     extra = {name: _as_bytes(name, data) for name, data in (_extra_files or {}).items()}
     from .. import _jit_save

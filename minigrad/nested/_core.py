@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import backend, dtypes
 from .._memory_format import strided
-from .._nested_record import NestedMeta, NestedRecord, is_nested, jagged
+from .._nested_record import NestedMeta, NestedRecord, is_nested, jagged, warn_prototype
 from ..autograd.graph import names_node, version_counter
 from ..ops import Op, cat, split
 from ..ops.base import constant
@@ -71,9 +71,13 @@ def buffer_of(x: Tensor) -> Tensor:
     return out
 
 
-def make(buffer: Tensor, meta: NestedMeta) -> Tensor:
+def make(buffer: Tensor, meta: NestedMeta, quiet: bool = False) -> Tensor:
     """The nested tensor of structure ``meta`` over ``buffer`` (a tensor, in the graph; they
-    share memory and version counter, as :func:`buffer_of`)."""
+    share memory and version counter, as :func:`buffer_of`). The first of the ``strided``
+    layout in the process warns, as PyTorch's constructor of them (``quiet``: its view of a
+    dense tensor, which does not)."""
+    if meta.layout is strided and not quiet:
+        warn_prototype()
     out = NestedFromBuffer(meta)(buffer)
     out._version_counter = version_counter(buffer)
     return out
@@ -122,14 +126,15 @@ def _ragged_axis(tensors, op: str) -> int:
     return differing[0] if differing else 0
 
 
-def pack(tensors, layout, ragged_idx=None, like=None, lengths=None) -> Tensor:
+def pack(tensors, layout, ragged_idx=None, like=None, lengths=None, quiet=False) -> Tensor:
     """The nested tensor of dense ``tensors`` (in the graph): raveled one after another
-    (``strided``) or concatenated along their ragged dim (``jagged``)."""
+    (``strided``; ``quiet`` as :func:`make`) or concatenated along their ragged dim
+    (``jagged``)."""
     tensors = list(tensors)
     sizes = [tuple(t.shape) for t in tensors]
     if layout is strided:
         buffer = cat([t.reshape(-1) for t in tensors])
-        return make(buffer, NestedMeta(strided, sizes, like=like))
+        return make(buffer, NestedMeta(strided, sizes, like=like), quiet)
     if ragged_idx is None:
         ragged_idx = _ragged_axis(tensors, "nested_tensor") + 1
     axis = ragged_idx - 1

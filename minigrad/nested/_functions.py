@@ -61,14 +61,15 @@ def as_nested_tensor(ts, dtype=None, device=None, layout=None) -> Tensor:
     ``torch.nested.as_nested_tensor``. A nested ``ts`` of the asked layout is returned as is.
     """
     layout = strided if layout is None else layout
+    dense = isinstance(ts, Tensor) and not is_nested(ts)  # (PyTorch's view of it: no warning)
     if isinstance(ts, Tensor) and is_nested(ts):
         if ts._data.meta.layout is layout and dtype is None and device is None:
             return ts
         ts = components(ts)
-    elif isinstance(ts, Tensor):
+    elif dense:
         ts = list(ts.unbind(0))
     parts = [_as_tensor(t, dtype, device) for t in ts]
-    return pack(check_components(parts, layout, "as_nested_tensor"), layout)
+    return pack(check_components(parts, layout, "as_nested_tensor"), layout, quiet=dense)
 
 
 def nested_tensor_from_jagged(values, offsets=None, lengths=None, jagged_dim=None,

@@ -31,6 +31,7 @@ _grad_state, _anomaly_state = grad_mode._state, anomaly._state
 # casts). None keeps the cost for everyone else at one global lookup per op.
 interposer = None
 autocast_entry = None  # autocast's policy by name, for functions that check dtypes before an op
+autocast_call = None  # autocast's runner of a function as one op: see autocast_op
 
 # Tensors whose storage is a record, not an array (minigrad._storage_record; sparse: _sparse_coo and
 # _sparse_compressed; nested: _nested_record; quantized: _quantized): an op's forward fails on
@@ -48,6 +49,28 @@ def autocast_inputs(name: str, *tensors):
     autocast is off); for entry points such as ``F.linear`` that check dtypes up front."""
     hook = autocast_entry
     return tensors if hook is None else hook(name, tensors)
+
+
+def autocast_op(name: str):
+    """Decorator: autocast treats the function as the one op ``name``, as PyTorch's autocast
+    treats an aten op. Inside an autocast region its tensor arguments are cast as the policy for
+    ``name`` asks (low precision, float32, or left alone when ``name`` has no entry) and the ops
+    it runs inside are not cast again: PyTorch casts at the listed op, not inside its kernel
+    (``addmm`` runs in bfloat16 through and through; ``torch.dot`` and ``F.bilinear``, which
+    are not listed, keep their inputs' dtype although they multiply matrices inside). Outside
+    autocast the cost is one global lookup per call."""
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            runner = autocast_call
+            if runner is None:
+                return fn(*args, **kwargs)
+            return runner(name, fn, args, kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 def on_input_device(fn):

@@ -28,7 +28,7 @@ import functools
 
 from .. import dtypes
 from ..autograd import graph
-from .base import Op
+from .base import Op, autocast_op
 from .conj_view import conj_physical, refuse_conj
 
 
@@ -306,6 +306,7 @@ def view_as_real(input):
     return ViewAsReal()(input)
 
 
+@autocast_op("view_as_complex")
 def view_as_complex(input):
     """A complex tensor viewing a float32/float64 tensor whose last dimension (size 2, stride
     1) holds the real and imaginary parts: it shares ``input``'s memory, as PyTorch's."""
@@ -337,6 +338,7 @@ def complex(real, imag):
     return Complex()(real, imag)
 
 
+@autocast_op("polar")
 def polar(abs, angle):
     """``abs·(cos(angle) + i·sin(angle))`` from two float32 or two float64 tensors."""
     _check_parts(abs, angle, "polar", ("abs", "angle"))

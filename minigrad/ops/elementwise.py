@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import _dtype_limits, backend, dtypes
 from .. import _torch_function as _tf
-from .._memory_format import iterator_layout, pair_layout
+from .._result_layout import iterator_layout, pair_layout
 from .._warnings import number_first_signatures, warn_deprecated_overload, warn_user
 from ..autograd import graph
 from ..autograd.graph import named_as
@@ -144,8 +144,9 @@ def _scalar_fits(x, np_dtype) -> bool:
 
 
 def unary(op: Op, x, floating: bool = True):
-    """Run a one-input op; integer inputs of floating functions are computed in float32."""
-    if floating and not dtypes.is_differentiable(x._data.dtype):
+    """Run a one-input op; integer inputs of floating functions are computed in float32
+    (quantized ones go to the op as they are: its quantized rule, or a refusal naming it)."""
+    if floating and not dtypes.is_differentiable(x._data.dtype) and not x.is_quantized:
         x = x.to(dtypes.get_default_dtype())
     return op(x)
 
@@ -242,8 +243,8 @@ class Mul(Op):
     supports_complex = True
 
     def forward(self, a, b):
-        if type(b) in _NUMBERS or type(a) in _NUMBERS:
-            return _opmath(operator.mul, a, b)
+        if type(b) in _NUMBERS or type(a) in _NUMBERS:  # (a size-1 dim's stride: as a + 1)
+            return pair_layout(self.xp, _opmath(operator.mul, a, b), a, b)
         return pair_layout(self.xp, a * b, a, b)
 
     def backward(self, gz):
@@ -265,7 +266,9 @@ class Div(Op):
     supports_complex = True
 
     def forward(self, a, b):
-        if type(b) in _NUMBERS or type(a) in _NUMBERS:
+        if type(b) in _NUMBERS:  # (a size-1 dim's stride: as a + 1; 2 / a is a reciprocal)
+            return pair_layout(self.xp, _opmath(operator.truediv, a, b), a, b)
+        if type(a) in _NUMBERS:
             return _opmath(operator.truediv, a, b)
         return pair_layout(self.xp, a / b, a, b)
 
@@ -327,13 +330,16 @@ class Pow(Op):
     input_names = ("self", "exponent")
 
     def forward(self, a, b):
+        if self.input_meta and self.input_meta[1] is None:
+            self.save_output = False  # tensor ** number keeps self alone, as PyTorch's node
         # (2 ** arange(3): the base reaches the kernel as a Python int)
         if hasattr(b, "dtype") and _integer_operand(b) and _integer_operand(a):
             return _integer_pow(self.xp, a, b)
         return a**b
 
     def backward(self, gz):
-        a, b, z = self.saved
+        a, b, *result = self.saved
+        z = result[0] if result else None  # (read only where the exponent is a tensor)
         need_a, need_b = self.needs_input_grad
         ga = gb = None
         if need_a:
@@ -426,27 +432,32 @@ def by_divisor(node, stem: str) -> str:
 
 
 class Maximum(Op):
-    """z = max(a, b); the gradient goes to the larger input, split in half on ties (as PyTorch)"""
+    """z = max(a, b); the gradient goes to the larger input, split in half on ties; where z is
+    NaN, to both inputs in full (neither is smaller), as PyTorch"""
 
     save_inputs = True
-    ufunc_name, wins = "maximum", "greater"
+    ufunc_name, wins, loses = "maximum", "greater", "less"
 
     def forward(self, a, b):
         return getattr(self.xp, self.ufunc_name)(a, b)
 
     def backward(self, gz):
         a, b = (x._data if isinstance(x, graph.Tensor) else x for x in self.saved)
-        xp = gz.device.xp
-        share_a = xp.where(a == b, 0.5, getattr(xp, self.wins)(a, b)).astype(gz._data.dtype)
-        share_a = constant(share_a, gz.device)
+        xp, dtype = gz.device.xp, gz._data.dtype
+        tie, lose = a == b, getattr(xp, self.loses)
+
+        def share(x, y):  # 1/2 on ties, 0 where x loses, else 1 (a NaN loses to nothing)
+            return constant(xp.where(tie, 0.5, ~lose(x, y)).astype(dtype), gz.device)
+
         need_a, need_b = self.needs_input_grad
-        return (gz * share_a if need_a else None), (gz * (1.0 - share_a) if need_b else None)
+        return (gz * share(a, b) if need_a else None), (gz * share(b, a) if need_b else None)
 
 
 class Minimum(Maximum):
-    """z = min(a, b); the gradient goes to the smaller input, split in half on ties"""
+    """z = min(a, b); the gradient goes to the smaller input, split in half on ties (to both
+    where z is NaN)"""
 
-    ufunc_name, wins = "minimum", "less"
+    ufunc_name, wins, loses = "minimum", "less", "greater"
 
 
 class Where(Op):

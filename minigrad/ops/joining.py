@@ -410,8 +410,10 @@ def pad(input, pad, mode="constant", value=None):
         raise RuntimeError(f"pad: padding mode {mode!r} doesn't take in value argument")
     _check_pad_rank(input.ndim, len(widths))
     if mode != "circular":
-        kernel = {"reflect": "reflection", "replicate": "replication"}[mode]
-        refuse_dtype(input.dtype, f"{kernel}_pad{len(widths) // 2}d", "pad", bools_only=True)
+        kind = {"reflect": "reflection", "replicate": "replication"}[mode]
+        kernel = f"{kind}_pad{len(widths) // 2}d"  # PyTorch's kernel: autocast may cast for it
+        (input,) = autocast_inputs(kernel, input)
+        refuse_dtype(input.dtype, kernel, "pad", bools_only=True)
     out = input
     pairs = _pad_pairs(widths, input.ndim)
     for dim, (before, after) in enumerate(pairs):

@@ -7,12 +7,20 @@ from __future__ import annotations
 import math
 
 from .. import dtypes
+from ..autograd import forward_ad
 from ..autograd.graph import named_as, names_node
 from ..backend import DimensionError
 from ._size import as_int
-from .base import coefficient, first_order_only, normalize_dim, on_input_device, refuse_dtype
+from .base import (
+    autocast_op,
+    coefficient,
+    first_order_only,
+    normalize_dim,
+    on_input_device,
+    refuse_dtype,
+)
 from .complex import real_only
-from .elementwise import promote
+from .elementwise import promote, where
 from .indexing import IndexAdd
 from .joining import cat, pad, stack
 from .linalg import matmul
@@ -89,6 +97,7 @@ def diag(input, diagonal=0):
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
 
 
+@autocast_op("trace")
 @names_node("TraceBackward0")
 def trace(input):
     """The sum of the main diagonal of a 2-D tensor."""
@@ -156,18 +165,21 @@ def _expect(t, ndim, op, name):
         raise DimensionError(f"{op}: {name} must be a {ndim}D tensor, got {t.ndim}D")
 
 
+@autocast_op("addmm")
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)`` for matrices (input broadcasts)."""
     _expect(mat1, 2, "addmm", "mat1"), _expect(mat2, 2, "addmm", "mat2")
     return named_as(_fma(input, matmul(mat1, mat2), beta, alpha), "AddmmBackward0")
 
 
+@autocast_op("baddbmm")
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * (batch1 @ batch2)`` for batches of matrices (b, n, m)·(b, m, p)."""
     _expect(batch1, 3, "baddbmm", "batch1"), _expect(batch2, 3, "baddbmm", "batch2")
     return named_as(_fma(input, matmul(batch1, batch2), beta, alpha), "BaddbmmBackward0")
 
 
+@autocast_op("addbmm")
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * Σ_b batch1[b] @ batch2[b]``: one (n, p) result."""
     _expect(batch1, 3, "addbmm", "batch1"), _expect(batch2, 3, "addbmm", "batch2")
@@ -183,6 +195,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
         "ViewBackward0" if _cdist_uses_mm(x1, x2, p, compute_mode) else "CdistBackward0"
     )
 )
+@autocast_op("cdist")
 def cdist(x1, x2, p=2.0, compute_mode=None):
     """The p-norm distance between each row of ``x1`` (…, P, M) and each row of ``x2``
     (…, R, M): a (…, P, R) tensor. Computed from the differences (exact, no ‖a‖²+‖b‖²-2ab).
@@ -216,7 +229,23 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
     differences = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     if x1.shape[-1] == 0:  # no features: every distance is 0 (PyTorch's, any p)
         return differences.sum(-1)
+    if p == math.inf:
+        return distance_inf(differences)
     return norm(differences, p, dim=-1)
+
+
+def distance_inf(differences):
+    """max |d| over the last dim of ``differences`` (x1 - x2), with the gradient of PyTorch's
+    cdist and pdist for p = inf: sign(d) on *every* feature where |d| reaches the distance
+    (ties are not shared out, as ``vector_norm``'s and ``amax``'s are). The value is the
+    detached maximum plus a sum of exact zeros that carries that gradient; an infinite
+    distance gets none (PyTorch's is NaN there)."""
+    size = differences.abs()
+    distance = norm(differences.detach(), math.inf, dim=-1)
+    if not (size.requires_grad or forward_ad.active):
+        return distance
+    reaching = (size == distance.unsqueeze(-1)) & size.isfinite()
+    return distance + where(reaching, size - size.detach(), 0.0).sum(-1)
 
 
 def _cdist_uses_mm(x1, x2, p, compute_mode) -> bool:

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from .. import _memory_format, dtypes
+from .._result_layout import dense_copy
 from ..autograd import graph
 from ..autograd.graph import named_as, version_counter
 from ._size import as_int, infer_shape, parse_size, sized_by_keyword
@@ -256,10 +257,12 @@ class Clone(Op):
 
     supports_complex = True
 
-    def __init__(self, perm: tuple | None = None):
-        self.perm = perm
+    def __init__(self, perm: tuple | None = None, preserve: bool = False):
+        self.perm, self.preserve = perm, preserve  # (preserve: x's own layout, as PyTorch's)
 
     def forward(self, x):
+        if self.preserve:
+            return dense_copy(self.xp, x)
         return _memory_format.lay_out(self.xp, x, self.perm)
 
     def backward(self, gy):
@@ -607,13 +610,13 @@ def tile(input, dims):
 
 
 def clone(input, *, memory_format=None):
-    """A copy. ``memory_format``: ``preserve_format`` (default: a channels-last input stays
-    channels-last, anything else becomes row-major), ``contiguous_format`` or ``channels_last``
-    / ``channels_last_3d``. Difference: PyTorch's ``preserve_format`` keeps any dense layout
-    (a permuted tensor's strides); minigrad copies those row-major (same values)."""
+    """A copy. ``memory_format``: ``preserve_format`` (default: as PyTorch's, the input's own
+    strides where it is dense, a transpose's or a channels-last tensor's, size-1 dims' included;
+    else dense strides in the input's order), ``contiguous_format`` or ``channels_last`` /
+    ``channels_last_3d``."""
     fmt = memory_format
     if fmt is None or fmt is _memory_format.preserve_format:
-        fmt = _memory_format.suggest(input._data)
+        return Clone(preserve=True)(input)
     return Clone(_memory_format.permutation(fmt, input.ndim, "clone"))(input)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from .base import Op, constant
+from .base import Op, autocast_op, constant
 
 
 class FakeQuantizePerTensorAffine(Op):
@@ -132,6 +132,7 @@ def _scalar(value, op: str, name: str):
     return value
 
 
+@autocast_op("fake_quantize_per_tensor_affine")
 def fake_quantize_per_tensor_affine(input, scale, zero_point, quant_min, quant_max):
     """Round ``input`` to the affine grid ``scale · (q - zero_point)``, ``q`` an integer in
     ``[quant_min, quant_max]``, and back to float; the gradient passes where ``q`` was not

@@ -9,9 +9,9 @@ import math
 import numpy as np
 
 from .. import dtypes, return_types
-from .._memory_format import reduction_layout
+from .._result_layout import reduction_layout
 from .._warnings import warn_user
-from ..autograd import graph
+from ..autograd import forward_ad, grad_mode, graph
 from ..autograd.graph import named_as
 from ._size import require_sizes
 from .base import (
@@ -448,6 +448,26 @@ def _check_empty_reduction(input, dims, dim, op, error=RuntimeError):
             raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
 
 
+def evenly_distributed(input, value):
+    """``value`` (a 0-d tensor with no grad: one entry of ``input`` picked by a full reduction,
+    such as max, min or median) as a function of ``input`` whose gradient is shared evenly by
+    the k entries equal to it (the NaN entries when it is NaN): dy/dx = 1/k there, 0 elsewhere.
+    PyTorch's ``evenly_distribute_backward`` for ``max()``, ``min()``, ``median()`` and
+    ``nanmedian()``; the forward value stays exactly ``value`` (no sum of k equal entries)."""
+    if not input.dtype.is_floating_point:
+        return value
+    if not forward_ad.active and not (input.requires_grad and grad_mode.is_grad_enabled()):
+        return value
+    nan = value.isnan()
+    tied = (nan & input.isnan()) | (~nan & (input == value))  # (no bool where: ONNX has none)
+    finite = tied & ~nan  # (no NaN in the max/min paths: their 0/0 would leak into dx)
+    largest = amax(where(finite, input, -math.inf))  # v (ties: 1/k each), right for v < +inf
+    smallest = amin(where(finite, input, math.inf))  # the same, right for v > -inf
+    exact = where(value == -math.inf, smallest, largest)
+    nans = where(tied, input, 0.0).sum() / tied.sum()  # NaN, its gradient 1/k on the NaNs
+    return where(nan, nans, exact)
+
+
 MaxResult = return_types.max
 MinResult = return_types.min
 
@@ -458,8 +478,9 @@ def max(input, dim=None, keepdim=False, *, other=None):
     """The largest value (no ``dim``), ``(values, indices)`` along ``dim``, or, given a tensor
     ``other`` (also as the second positional argument), :func:`maximum` of the two.
 
-    Without ``dim`` the gradient is shared evenly by tied maxima; with ``dim`` it goes to the
-    entry whose index is returned (the first maximum), as PyTorch does.
+    Without ``dim`` the gradient is shared evenly by tied maxima (by the NaNs when the result
+    is NaN); with ``dim`` it goes to the entry whose index is returned (the first maximum), as
+    PyTorch does.
 
     Example: ``torch.max(x, 1)`` gives ``(values, indices)``; ``torch.max(x, y)`` the
     elementwise maximum, as in PyTorch.
@@ -469,7 +490,7 @@ def max(input, dim=None, keepdim=False, *, other=None):
         return maximum(input, other)
     if dim is None:
         _check_empty_reduction(input, (), None, "max")
-        return named_as(amax(input), "MaxBackward1")
+        return named_as(evenly_distributed(input, amax(input.detach())), "MaxBackward1")
     return _extreme_along(input, dim, keepdim, "argmax", MaxResult)
 
 
@@ -483,7 +504,7 @@ def min(input, dim=None, keepdim=False, *, other=None):
         return minimum(input, other)
     if dim is None:
         _check_empty_reduction(input, (), None, "min")
-        return named_as(amin(input), "MinBackward1")
+        return named_as(evenly_distributed(input, amin(input.detach())), "MinBackward1")
     return _extreme_along(input, dim, keepdim, "argmin", MinResult)
 
 

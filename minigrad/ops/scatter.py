@@ -11,7 +11,15 @@ import numpy as np
 from .. import dtypes
 from ..autograd import graph
 from ..autograd.graph import names_node
-from .base import Op, coefficient, constant, normalize_dim, on_input_device, refuse_dtype
+from .base import (
+    Op,
+    autocast_op,
+    coefficient,
+    constant,
+    normalize_dim,
+    on_input_device,
+    refuse_dtype,
+)
 from .elementwise import where
 from .indexing import (
     SCATTER_DTYPE,
@@ -420,6 +428,7 @@ def _masked_scatter_by_position(input, mask, source):
     return where(mask, picked.reshape(input.shape), input)
 
 
+@autocast_op("index_copy")
 @on_input_device
 @names_node("IndexCopyBackward0")
 def index_copy(input, dim, index, source):

@@ -4,6 +4,7 @@ the CPU ties as PyTorch's CPU kernels leave them) and nonzero."""
 from __future__ import annotations
 
 from .. import _std_select, _std_sort, backend, dtypes, return_types
+from .._result_layout import dense_like, row_major
 from ..autograd.graph import named_as
 from .base import (
     accepts_axis,
@@ -45,7 +46,8 @@ def argsort(input, dim=-1, descending=False, stable=False):
     else:  # ties in the reversed input keep reversed order; reversing again restores theirs
         order = xp.argsort(xp.flip(data, axis=d), axis=d, kind="stable")
         order = (data.shape[d] - 1) - xp.flip(order, axis=d)
-    return constant(order.astype("int64", copy=False), input.device)
+    # laid out as PyTorch's sort writes its results: the input's dense strides
+    return constant(dense_like(xp, order.astype("int64", copy=False), data), input.device)
 
 
 @accepts_axis
@@ -58,6 +60,7 @@ def sort(input, dim=-1, descending=False, stable=False):
     if input.ndim == 0:
         return SortResult(named_as(input.clone(), "SortBackward0"), indices)
     values = input.gather(normalize_dim(dim, input.ndim, "sort"), indices)
+    values._data = dense_like(input.device.xp, values._data, input._data)  # (a fresh result)
     return SortResult(named_as(values, "SortBackward0"), indices)
 
 
@@ -86,7 +89,11 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         indices = constant(found, input.device)
     else:
         indices = argsort(input, d, descending=largest)[(slice(None),) * d + (slice(0, k),)]
-    return TopkResult(named_as(input.gather(d, indices), "TopkBackward0"), indices)
+    xp = input.device.xp  # both results row-major, as PyTorch's topk allocates them
+    indices = constant(row_major(xp, indices._data), input.device)
+    values = input.gather(d, indices)
+    values._data = row_major(xp, values._data)  # (a fresh result)
+    return TopkResult(named_as(values, "TopkBackward0"), indices)
 
 
 @on_input_device

@@ -3,7 +3,8 @@ kthvalue, quantile (and their NaN-ignoring twins), nansum, nanmean, std_mean, va
 aminmax, count_nonzero and histc.
 
 The order statistics pick entries out of a sorted copy with ``gather``, so the gradient of a
-median or a quantile flows to the entries it was taken from, as in PyTorch.
+median or a quantile flows to the entries it was taken from, as in PyTorch; a median of all
+entries (no ``dim``) shares it evenly among the entries equal to it, as PyTorch does.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import math
 
 from .. import _std_select, backend, dtypes, return_types
+from .._result_layout import row_major
 from ..autograd import graph
 from ..autograd.graph import names_node
 from ._size import with_size
 from .base import (
     accepts_axis,
+    autocast_op,
     constant,
     method_on_batched,
     normalize_dim,
@@ -24,7 +27,7 @@ from .base import (
 )
 from .complex import refuse_complex
 from .elementwise import where
-from .reduce import amax, amin, mean, std, sum, var
+from .reduce import amax, amin, evenly_distributed, mean, std, sum, var
 
 MedianResult = return_types.median
 KthvalueResult = return_types.kthvalue
@@ -61,7 +64,10 @@ def _median(input, dim, keepdim, ignore_nan: bool, name: str):
         flat = input.reshape(-1)
         if flat.numel() == 0:
             return input.new_full((), float("nan"))
-        return _median(flat, 0, False, ignore_nan, name).values
+        value = _median(flat.detach(), 0, False, ignore_nan, name).values
+        if not input.dtype.is_floating_point:
+            return value
+        return evenly_distributed(flat, value)  # ties share the gradient, as PyTorch
     x, d = _slices(input, dim, name)
     keep = keepdim or input.ndim == 0
     n = x.shape[d]
@@ -84,14 +90,29 @@ def _median(input, dim, keepdim, ignore_nan: bool, name: str):
             result = MedianResult(result.values.squeeze(d), result.indices.squeeze(d))
     if input.ndim == 0:
         result = MedianResult(result.values.reshape(()), result.indices.reshape(()))
+    result = MedianResult(*(_own_row_major(t) for t in result))
     return return_types.nanmedian(*result) if name == "nanmedian" else result
+
+
+def _own_row_major(t):
+    """``t``, picked from a sorted copy (maybe a view of it), as a fresh row-major tensor with
+    PyTorch's strides, as its median kernel allocates its results."""
+    want = row_major(t.device.xp, t._data)
+    if t._base is None and want is t._data:
+        return t
+    if t._base is not None:
+        t = t.clone()
+        want = row_major(t.device.xp, t._data)
+    t._data = want
+    return t
 
 
 @accepts_axis
 @names_node(lambda input, dim=None, keepdim=False: f"MedianBackward{int(dim is not None)}")
 def median(input, dim=None, keepdim=False):
     """The lower median (of an even count, the smaller middle value) of all entries, or
-    ``(values, indices)`` along ``dim``; NaN where a slice holds NaN."""
+    ``(values, indices)`` along ``dim``; NaN where a slice holds NaN. Of all entries, its
+    gradient is shared evenly by the entries equal to it (the NaNs when NaN), as PyTorch's."""
     if input.dtype is dtypes.bool:  # (after the dim's range check, as PyTorch)
         if dim is not None:
             normalize_dim(dim, input.ndim, "median")
@@ -206,6 +227,7 @@ def _interpolate(values, rank, interpolation):
     return below + (above - below) * (rank - low.to(rank.dtype))
 
 
+@autocast_op("quantile")
 @accepts_axis
 @names_node("SqueezeBackward4")
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
@@ -214,6 +236,7 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
 
 
+@autocast_op("nanquantile")
 @accepts_axis
 @names_node("SqueezeBackward4")
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):

@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 
 from .. import dtypes
-from ..autograd import graph
+from ..autograd import forward_ad, grad_mode, graph
 from ..autograd.graph import named_as
 from .base import Op
 from .complex import complex_abs, holomorphic
-from .elementwise import div, maximum, minimum, mul, opmath_forward, unary_function
+from .elementwise import div, maximum, minimum, mul, opmath_forward, unary_function, where
 
 
 @holomorphic
@@ -360,6 +360,38 @@ def reciprocal(input):
     return named_as(div(1.0, input), "ReciprocalBackward0")
 
 
+def _clamp_tensors(input, min, max):
+    """clamp with tensor bounds: max(input, min), then min(·, max). Its gradient is PyTorch's
+    (not maximum's and minimum's, which split ties): input gets it where min <= input <= max,
+    min where input < min (and min < max), max where input > max (or max < min); a NaN
+    result gives none. The value is the exact maximum/minimum; the routing is a ``where``."""
+    out = input
+    with grad_mode.no_grad():
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+    bounds = [b for b in (input, min, max) if b is not None]
+    if not forward_ad.active and not (
+        grad_mode.is_grad_enabled() and any(b.requires_grad for b in bounds)
+    ):
+        return out
+    valid = ~out.isnan()
+    keep = valid
+    if min is not None:
+        keep = keep & (input >= min)
+    if max is not None:
+        keep = keep & (input <= max)
+    routed = out
+    if max is not None:
+        above = input > max
+        routed = where(valid & (above | (max < min) if min is not None else above), max, routed)
+    if min is not None:
+        below = input < min
+        routed = where(valid & (below & (min < max) if max is not None else below), min, routed)
+    return where(keep, input, routed)
+
+
 def clamp(input, min=None, max=None):
     """Limit values to [min, max]; tensor bounds use maximum/minimum."""
     if min is None and max is None:
@@ -374,12 +406,7 @@ def clamp(input, min=None, max=None):
             " * (Tensor input, Number min = None, Number max = None)"
         )
     if isinstance(min, tensor_cls) or isinstance(max, tensor_cls):
-        out = input
-        if min is not None:
-            out = maximum(out, min)
-        if max is not None:
-            out = minimum(out, max)
-        return named_as(out, "ClampBackward0")  # (PyTorch: clamp(Tensor, Tensor))
+        return named_as(_clamp_tensors(input, min, max), "ClampBackward0")
     bounds = [b for b in (min, max) if b is not None]
     target = dtypes.result_type(input, *bounds)
     if target is not input.dtype:  # an int tensor with a float bound: computed in float32

@@ -133,10 +133,11 @@ class Optimizer:
         group["params"], names = _split_params(group.get("params"), len(self.param_groups))
         if names is not None:
             group["param_names"] = names
-        if self.param_groups and ("param_names" in self.param_groups[0]) != (names is not None):
+        named = "param_names" in group  # from (name, tensor) pairs or given by the caller
+        if self.param_groups and ("param_names" in self.param_groups[0]) != named:
             raise ValueError(
                 "all optimizer param groups should be with/without names. cannot add param "
-                f"group {'with' if names is not None else 'without'} names to the optimizer"
+                f"group {'with' if named else 'without'} names to the optimizer"
             )
         for name, default in self.defaults.items():
             if default is required and name not in group:
@@ -382,8 +383,10 @@ class Optimizer:
 
         Raises:
             ValueError: not an optimizer state_dict, a different number or size of param
-                groups, a different set of hyperparameters or state names (a state_dict from
-                another optimizer), or a state tensor whose shape differs from its parameter's.
+                groups, a group lacking one of this optimizer's hyperparameters or a state
+                holding another optimizer's state names (a state_dict from another
+                optimizer), or a state tensor whose shape differs from its parameter's. Keys
+                of the caller's own, in groups or states, load as in PyTorch.
         """
         if isinstance(state_dict, dict):
             state_dict = dict(state_dict)  # hooks may change the copy, not the caller's dict
@@ -436,20 +439,24 @@ class Optimizer:
                     f"of optimizer's group: param group {i} has {len(saved['params'])} "
                     f"parameters saved and {len(group['params'])} in this {name}"
                 )
-            mine = set(group) - _NOT_HYPERPARAMETERS
-            theirs = set(saved) - _NOT_HYPERPARAMETERS
-            if mine != theirs:
+            # a group lacking one of this optimizer's hyperparameters comes from another
+            # optimizer; other keys on either side (timm's "lr_scale", Lookahead's
+            # "lookahead_k") load as in PyTorch, which takes the saved group as it is
+            missing = set(self.defaults) - _NOT_HYPERPARAMETERS - set(saved)
+            if missing:
                 raise ValueError(
                     f"loaded state dict is from a different optimizer than this {name}: its "
-                    f"param group {i} lacks hyperparameters {sorted(mine - theirs)} and has "
-                    f"unknown ones {sorted(theirs - mine)}"
+                    f"param group {i} lacks hyperparameters {sorted(missing)}"
                 )
             self._validate(saved, f"saved param group {i}")
 
     def _load_param_state(self, p: Tensor, key, saved) -> dict:
         if not isinstance(saved, dict):
             raise ValueError(f"state of parameter {key} must be a dict, got {type(saved).__name__}")
-        unknown = [k for k in saved if k not in self._state_keys]
+        # a name another optimizer keeps marks a state dict from that optimizer; other names
+        # (timm's Lookahead keeps "lookahead_slow_buff" in its base optimizer's state) are
+        # kept and cast, as PyTorch keeps every name
+        unknown = [k for k in saved if k not in self._state_keys and k in _all_state_keys()]
         if self._state_keys and unknown:
             name = type(self).__name__
             raise ValueError(
@@ -539,6 +546,17 @@ def _check_layout(state_dict) -> list:
     if not isinstance(state_dict["state"], dict):
         raise ValueError("not an optimizer state_dict: 'state' must be a dict")
     return list(groups)
+
+
+def _all_state_keys() -> set:
+    """The per-parameter state names of every minigrad optimizer."""
+    names, todo = set(), [Optimizer]
+    while todo:
+        cls = todo.pop()
+        todo += cls.__subclasses__()
+        if cls.__module__.startswith("minigrad."):
+            names.update(cls._state_keys)
+    return names
 
 
 def _cast_state(p: Tensor, index, name, value):

@@ -113,13 +113,10 @@ class FakeQuantize(FakeQuantizeBase):
         return X
 
     def extra_repr(self) -> str:
-        post = self.activation_post_process
-        return (
-            f"fake_quant_enabled={self.fake_quant_enabled}, observer_enabled="
-            f"{self.observer_enabled}, quant_min={post.quant_min}, quant_max={post.quant_max}, "
-            f"dtype={self.dtype}, qscheme={self.qscheme}, ch_axis={self.ch_axis}, "
-            f"scale={self.scale}, zero_point={self.zero_point}"
-        )
+        return _repr_fields(
+            self, "fake_quant_enabled observer_enabled quant_min quant_max dtype qscheme ch_axis "
+            "scale zero_point",
+        )  # fmt: skip
 
     def _load_from_state_dict(self, state_dict, prefix, missing, used, errors, assign):
         for name in ("scale", "zero_point"):  # per-channel qparams load into [1]-sized buffers
@@ -153,13 +150,7 @@ class FixedQParamsFakeQuantize(FakeQuantize):
         return self.scale, self.zero_point
 
     def extra_repr(self) -> str:
-        post = self.activation_post_process
-        return (
-            f"fake_quant_enabled={self.fake_quant_enabled}, observer_enabled="
-            f"{self.observer_enabled}, scale={self.scale}, zero_point={self.zero_point}, "
-            f"dtype={self.dtype}, quant_min={post.quant_min}, quant_max={post.quant_max}, "
-            f"qscheme={self.qscheme}"
-        )
+        return _repr_fields(self, _FIXED_FIELDS)
 
 
 class FusedMovingAvgObsFakeQuantize(FakeQuantize):
@@ -207,13 +198,25 @@ class FusedMovingAvgObsFakeQuantize(FakeQuantize):
         )
 
     def extra_repr(self) -> str:
-        post = self.activation_post_process
-        return (
-            f"fake_quant_enabled={self.fake_quant_enabled}, observer_enabled="
-            f"{self.observer_enabled}, scale={self.scale}, zero_point={self.zero_point}, "
-            f"dtype={self.dtype}, quant_min={post.quant_min}, quant_max={post.quant_max}, "
-            f"qscheme={self.qscheme}, reduce_range={post.reduce_range}"
-        )
+        return _repr_fields(self, _FIXED_FIELDS + " reduce_range")
+
+
+# the fields PyTorch's reprs of FixedQParamsFakeQuantize (and, with reduce_range, of the fused
+# observer + fake-quantize) list, in its order
+_FIXED_FIELDS = (
+    "fake_quant_enabled observer_enabled scale zero_point dtype quant_min quant_max qscheme"
+)
+_OBSERVER_FIELDS = frozenset(("quant_min", "quant_max", "reduce_range"))
+
+
+def _repr_fields(module, names: str) -> str:
+    """``name=value`` for each of ``names`` (space-separated), in order, as PyTorch's
+    fake-quantize reprs list them: the range fields read from ``activation_post_process``,
+    the others from ``module``."""
+    post = module.activation_post_process
+    return ", ".join(
+        f"{n}={getattr(post if n in _OBSERVER_FIELDS else module, n)}" for n in names.split()
+    )
 
 
 def _is_fake_quant(module) -> bool:

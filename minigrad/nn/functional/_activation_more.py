@@ -10,7 +10,14 @@ from ... import backend, dtypes, ops
 from ...autograd import graph
 from ...autograd.graph import named_as
 from ...ops.activation import hardsigmoid as _hardsigmoid
-from ...ops.base import check_number_arg, coefficient, constant, kernel_dtypes, refuse_dtype
+from ...ops.base import (
+    autocast_op,
+    check_number_arg,
+    coefficient,
+    constant,
+    kernel_dtypes,
+    refuse_dtype,
+)
 from ...ops.elementwise import linked_where
 from ._utils import maybe_inplace
 from .activation import _hardtanh, elu, leaky_relu, relu
@@ -109,6 +116,7 @@ def threshold(input, threshold: float, value: float, inplace: bool = False):
 _threshold = threshold  # for threshold_, whose argument shadows the name
 
 
+@autocast_op("prelu")
 @kernel_dtypes("prelu_cpu")
 def prelu(input, weight):
     """x where x > 0, else weight·x, with one learned slope per channel (dim 1) or one in all.

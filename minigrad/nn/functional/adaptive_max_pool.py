@@ -14,7 +14,7 @@ from ... import dtypes
 from ..._memory_format import output_layout
 from ...autograd.graph import named_as
 from ...creation import shape_constant
-from ...ops.base import kernel_dtypes, linked_to
+from ...ops.base import autocast_op, kernel_dtypes, linked_to
 from ...ops.indexing import Gather, GetItem
 from ._windows import adaptive_rank, pair
 
@@ -129,6 +129,7 @@ def adaptive_max_pool1d(input, output_size, return_indices: bool = False):
     return _adaptive_max(input, (size,), return_indices, "adaptive_max_pool1d", 1)
 
 
+@autocast_op("adaptive_max_pool3d")
 @output_layout(volumes=False)
 @adaptive_rank_first
 @kernel_dtypes("adaptive_max_pool3d_cpu")

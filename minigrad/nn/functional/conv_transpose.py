@@ -9,6 +9,7 @@ import math
 from ... import dtypes
 from ..._memory_format import output_layout
 from ...autograd.graph import names_node
+from ...ops.base import autocast_op
 from ._windows import Geometry, pair, refuse_dtype
 from .conv import (
     Col2Im,
@@ -22,6 +23,7 @@ from .conv import (
 )
 
 
+@autocast_op("conv_transpose")
 @output_layout(weighted=True)
 @names_node(conv_node(2))
 def conv_transpose2d(
@@ -77,6 +79,7 @@ def conv_transpose2d(
     return out.squeeze(0) if unbatched else out
 
 
+@autocast_op("conv_transpose")
 @names_node(conv_node(1))
 def conv_transpose1d(
     input,
@@ -105,6 +108,7 @@ def conv_transpose1d(
     return out.squeeze(0) if unbatched else out
 
 
+@autocast_op("conv_transpose")
 @output_layout(weighted=True, volumes=False)
 @names_node(conv_node(3))
 def conv_transpose3d(

@@ -12,7 +12,7 @@ import numpy as np
 from ... import ops
 from ...autograd import forward_ad, grad_mode
 from ...backend import DimensionError
-from ...ops.base import Op, constant, on_input_device
+from ...ops.base import Op, autocast_op, constant, on_input_device
 from ._utils import check_reduction
 
 __all__ = ["ctc_loss"]
@@ -324,6 +324,7 @@ def _plan(targets, input_lengths, target_lengths, n: int, t: int, c: int, blank:
     return _Plan(ext, valid, skip & valid, input_lengths, target_lengths)
 
 
+@autocast_op("ctc_loss")
 @on_input_device  # the mean's divisor is made on log_probs' GPU
 def ctc_loss(
     log_probs,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 from ... import dtypes, ops
 from ...autograd.graph import named_as, names_node
 from ...creation import shape_constant
 from ...ops.base import first_order_only
 from ...ops.complex import real_only
+from ...ops.matrix import distance_inf
 
 
 @real_only
@@ -69,4 +72,4 @@ def pdist(input, p: float = 2.0):
     rows = shape_constant(first, dtypes.int64, input.device)
     cols = shape_constant(second, dtypes.int64, input.device)
     diff = input.index_select(0, rows) - input.index_select(0, cols)
-    return ops.norm(diff, p, -1)
+    return distance_inf(diff) if p == math.inf else ops.norm(diff, p, -1)

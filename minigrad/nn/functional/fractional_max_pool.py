@@ -16,7 +16,7 @@ import numpy as np  # window starts are computed on the host (from a few numbers
 
 from ... import creation
 from ...autograd.graph import names_node
-from ...ops.base import linked_to, on_input_device
+from ...ops.base import autocast_op, linked_to, on_input_device
 from ...ops.indexing import Gather
 from ...tensor import Tensor
 from ._windows import refuse_dtype
@@ -154,6 +154,7 @@ def fractional_max_pool2d_with_indices(
     )  # fmt: skip
 
 
+@autocast_op("fractional_max_pool2d")
 @names_node("FractionalMaxPool2DBackward0")
 def fractional_max_pool2d(
     input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
@@ -179,6 +180,7 @@ def fractional_max_pool3d_with_indices(
     )  # fmt: skip
 
 
+@autocast_op("fractional_max_pool3d")
 @names_node("FractionalMaxPool3DBackward0")
 def fractional_max_pool3d(
     input, kernel_size, output_size=None, output_ratio=None, return_indices=False,

@@ -24,6 +24,7 @@ from ...autograd.graph import names_node
 from ...backend import DimensionError
 from ...creation import shape_constant
 from ...ops import stack
+from ...ops.base import autocast_op
 from .interpolate import cubic_convolution_weights
 
 __all__ = ["affine_grid", "grid_sample"]
@@ -237,6 +238,7 @@ def _sample_taps(flat_input, taps, weights, size):
     return (values * weight.reshape(n, 1, count, length)).sum(2)
 
 
+@autocast_op("grid_sample")
 @names_node(lambda input, *a, **k: f"GridSampler{input.ndim - 2}DBackward0")
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Sample ``input`` at the normalised positions of ``grid`` (spatial transformer networks).

@@ -8,6 +8,7 @@ from ... import dtypes, ops
 from ...autograd.graph import names_node
 from ...creation import arange, zeros
 from ...ops.base import (
+    autocast_op,
     coefficient,
     first_order_only,
     kernel_dtypes,
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 
+@autocast_op("margin_ranking_loss")
 def margin_ranking_loss(
     input1, input2, target, margin: float = 0.0, size_average=None, reduce=None, reduction="mean"
 ):
@@ -48,6 +50,7 @@ def margin_ranking_loss(
     return reduce_((-target * (input1 - input2) + margin).clamp_min(0), reduction)
 
 
+@autocast_op("triplet_margin_loss")
 def triplet_margin_loss(
     anchor,
     positive,
@@ -76,6 +79,7 @@ def triplet_margin_loss(
     return reduce_((margin + d_pos - d_neg).clamp_min(0), reduction)
 
 
+@autocast_op("cosine_embedding_loss")
 def cosine_embedding_loss(
     input1, input2, target, margin: float = 0.0, size_average=None, reduce=None, reduction="mean"
 ):
@@ -116,6 +120,7 @@ def multilabel_soft_margin_loss(
 
 
 # -- branch losses2 ------------------------------------------------------------------------------
+@autocast_op("hinge_embedding_loss")
 def hinge_embedding_loss(
     input, target, margin: float = 1.0, size_average=None, reduce=None, reduction="mean"
 ):
@@ -129,6 +134,7 @@ def hinge_embedding_loss(
     return reduce_(margin_term + self_term, reduction)
 
 
+@autocast_op("soft_margin_loss")
 @names_node("SoftMarginLossBackward0")
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-y·x)), the two-class logistic loss (as a softplus: no overflow).
@@ -165,6 +171,7 @@ def _class_rows(input, target, op: str):
     return rows, target.reshape(n)
 
 
+@autocast_op("multi_margin_loss")
 @on_input_device  # target checks run on the input's GPU
 @names_node("MultiMarginLossBackward0")
 def multi_margin_loss(
@@ -220,6 +227,7 @@ def multi_margin_loss(
     return reduce_(per, reduction)
 
 
+@autocast_op("multilabel_margin_loss")
 @on_input_device
 @names_node("MultilabelMarginLossBackward0")
 @kernel_dtypes("multilabel_margin_loss_forward_out_frame")

@@ -7,7 +7,7 @@ import math
 
 from ... import backend
 from ...autograd.graph import names_node
-from ...ops.base import kernel_dtypes, on_input_device
+from ...ops.base import autocast_op, kernel_dtypes, on_input_device
 from ...ops.complex import real_only
 from ._windows import pair
 
@@ -94,6 +94,7 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1, "max_unpool1d")
 
 
+@autocast_op("max_unpool2d")
 @on_input_device
 @real_only
 @names_node("MaxUnpool2DBackward0")
@@ -110,6 +111,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2, "max_unpool2d")
 
 
+@autocast_op("max_unpool3d")
 @on_input_device
 @real_only
 @names_node("MaxUnpool3DBackward0")

@@ -270,7 +270,10 @@ def _batch_norm_eval(input, running_mean, running_var, weight, bias, eps):
     shift = -running_mean.reshape(shape) * scale
     if bias is not None:
         shift = shift + bias
-    return named_as(input * scale + shift, "NativeBatchNormBackward0")
+    out = input * scale + shift
+    if out.dtype != input.dtype and _sixteen_bit(input):  # float32 statistics: computed in
+        out = out.to(input.dtype)  # float32, the input's dtype out, as PyTorch's mixed kernel
+    return named_as(out, "NativeBatchNormBackward0")
 
 
 def _update_running(kept, running_mean, running_var, momentum, count):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from ... import dtypes
 from ..._memory_format import output_layout
 from ...autograd.graph import names_node
-from ...ops.base import constant, linked_to
+from ...ops.base import autocast_op, constant, linked_to
 from ._windows import INTEGERS, adaptive_rank
 from .pooling import (
     adaptive_matrix,
@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 
+@autocast_op("max_pool3d")
 @output_layout()
 @names_node("MaxPool3DWithIndicesBackward0")
 def max_pool3d(
@@ -79,6 +80,7 @@ def max_pool3d(
     return out, indices
 
 
+@autocast_op("avg_pool3d")
 @output_layout(volumes=False)
 @names_node("AvgPool3DBackward0")
 def avg_pool3d(
@@ -130,6 +132,7 @@ def _adaptive_avg_node(input, output_size) -> str:
     return "MeanBackward1" if ones else "AdaptiveAvgPool3DBackward0"
 
 
+@autocast_op("adaptive_avg_pool3d")
 @output_layout(volumes=False)
 @names_node(_adaptive_avg_node)
 def adaptive_avg_pool3d(input, output_size):

@@ -18,7 +18,7 @@ from ...autograd.grad_mode import is_grad_enabled
 from ...autograd.graph import named_as
 from ...backend import DimensionError
 from ...ops import Op, cat, stack
-from ...ops.base import constant, refuse_dtype
+from ...ops.base import autocast_op, constant, refuse_dtype
 from . import _rnn_math as math
 from ._rnn_sequence import sequence_layer
 from .basic import dropout, linear
@@ -128,6 +128,7 @@ def _check_cell(gates: int, input, hiddens, w_ih, w_hh) -> None:
 
 
 # -- cells: PyTorch's torch.lstm_cell / gru_cell / rnn_tanh_cell / rnn_relu_cell ---------------
+@autocast_op("lstm_cell")  # (in its inputs' dtype under CPU autocast, as PyTorch's)
 def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One LSTM step: ``input`` (N, I), ``hx = (h, c)`` (N, H) each → ``(h', c')``.
 
@@ -145,6 +146,7 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     return named_as(out[0], "MulBackward0"), named_as(out[1], "AddBackward0")
 
 
+@autocast_op("gru_cell")
 def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One GRU step: ``input`` (N, I), ``hx`` (N, H) → h' (N, H); gates [reset, update, new]."""
     _check_cell(3, input, (hx,), w_ih, w_hh)
@@ -260,7 +262,7 @@ def _padded(mode, input, hx, params, has_biases, num_layers, dropout, train, bid
     x = input.transpose(0, 1) if batch_first else input
     steps, batch = x.shape[0], x.shape[1]
     flat = x.reshape(steps * batch, x.shape[2])
-    out, final = run_stack(mode, flat, [batch] * steps, hx, layers, dropout, train)
+    out, final = run_stack_as_op(mode, False, flat, [batch] * steps, hx, layers, dropout, train)
     out = out.reshape(steps, batch, out.shape[-1])
     return padded_output(out, mode, bidirectional, batch_first), final
 
@@ -369,3 +371,32 @@ def run_stack(mode, flat_input, batch_sizes, hx, layers, dropout_p: float, train
             layer_input = dropout(layer_input, dropout_p, True)
     h_n = stack(finals_h)
     return layer_input, ((h_n, stack(finals_c)) if lstm else h_n)
+
+
+def _checked_stack(mode, flat_input, batch_sizes, hx, layers, dropout_p, training, check):
+    """:func:`run_stack`, after ``nn.RNNBase``'s check that the input has the weights' dtype
+    (``check``; made here, after autocast's casts, as PyTorch checks only outside autocast)."""
+    weight = layers[0][0][0]
+    if check and flat_input.dtype != weight.dtype:
+        raise ValueError(
+            f"RNN input dtype ({flat_input.dtype}) does not match weight dtype ({weight.dtype}). "
+            f"Convert input: input.to({weight.dtype}), or convert model: "
+            f"model.to({flat_input.dtype})"
+        )
+    return run_stack(mode, flat_input, batch_sizes, hx, layers, dropout_p, training)
+
+
+# A whole recurrent layer is one op to autocast, as PyTorch's kernels are: on the CPU the LSTM
+# over a padded batch runs in low precision (oneDNN's layer), a packed LSTM and a GRU in their
+# inputs' dtype; an Elman RNN is made of linear layers there, so each of those is cast.
+_STACK_OPS = {
+    name: autocast_op(name)(_checked_stack) for name in ("lstm", "lstm_packed", "gru", "gru_packed")
+}
+
+
+def run_stack_as_op(mode, packed, flat_input, batch_sizes, hx, layers, dropout_p, training,
+                    check=False):  # fmt: skip
+    """:func:`run_stack` as autocast sees it (``packed``: the input is a PackedSequence's)."""
+    name = mode.lower() + ("_packed" if packed else "")
+    run = _STACK_OPS.get(name, _checked_stack)
+    return run(mode, flat_input, batch_sizes, hx, layers, dropout_p, training, check)

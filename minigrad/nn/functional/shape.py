@@ -8,6 +8,7 @@ import math
 from ... import dtypes
 from ...autograd.graph import names_node
 from ...backend import DimensionError
+from ...ops.base import autocast_op
 
 
 def _check_factor(x, r: int, op: str) -> None:
@@ -50,6 +51,7 @@ def pixel_unshuffle(input, downscale_factor: int):
     return x.reshape(*lead, c * r * r, h // r, w // r)
 
 
+@autocast_op("bilinear")
 def bilinear(input1, input2, weight, bias=None):
     """y_o = x1ᵀ·W_o·x2 + b_o for x1 (*, in1), x2 (*, in2), weight (out, in1, in2).
 

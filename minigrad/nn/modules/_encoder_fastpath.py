@@ -12,6 +12,7 @@ PyTorch's reason in a warning when ``enable_nested_tensor=True`` cannot be honou
 from __future__ import annotations
 
 from ... import _autocast_state, dtypes
+from ..._nested_record import warn_prototype
 from ...autograd import grad_mode
 from ...backends import mha
 from ...creation import arange
@@ -72,4 +73,5 @@ def nested_padding(encoder, src, mask, src_key_padding_mask):
     if encoder.mask_check and bool((keep[:, 1:] & ~keep[:, :-1]).any()):
         return None  # not left-aligned: PyTorch falls back to the masked computation
     counts = keep.to(dtypes.int64).sum(1, keepdim=True)
+    warn_prototype()  # PyTorch's path packs the rows into a strided nested tensor
     return arange(keep.shape[1], device=src.device).unsqueeze(0) >= counts

@@ -12,7 +12,7 @@ from ... import dtypes
 from ..._warnings import warn_user
 from ...autograd.grad_mode import no_grad
 from ...autograd.graph import RemovableHandle
-from ...creation import as_tensor, empty_like
+from ...creation import as_tensor
 from ...tensor import Tensor, parse_to_args
 from ...utils.swap import swap_tensors
 from ..parameter import Parameter
@@ -40,7 +40,9 @@ class StateMixin:
         Parameters keep their identity (their data is set in place, or with
         ``minigrad.__future__.set_swap_module_params_on_conversion(True)`` their whole contents
         swapped in), so optimizers that hold them keep working; with
-        ``set_overwrite_module_params_on_conversion(True)`` they are new Parameter objects.
+        ``set_overwrite_module_params_on_conversion(True)`` they are new Parameter objects, and
+        so they are, as in PyTorch, where a conversion moves them to or from the ``meta``
+        device (an optimizer made before ``to_empty`` keeps the meta parameters).
         """
         if recurse:
             for module in self.children():
@@ -50,12 +52,15 @@ class StateMixin:
         if _future.get_overwrite_module_params_on_conversion():
             return _apply_overwriting(self, fn)
         with no_grad():
-            for param in self._parameters.values():
+            for key, param in self._parameters.items():
                 if param is None:
                     continue
-                param.data = fn(param.data)
-                if param.grad is not None:
-                    param.grad.data = fn(param.grad.data)
+                grad = param.grad
+                param = _set_param_data(self, key, param, fn(param.data))
+                if grad is not None and param.grad is grad:
+                    grad.data = fn(grad.data)
+                elif grad is not None:
+                    param.grad = fn(grad).requires_grad_(grad.requires_grad)
             for name, buf in self._buffers.items():
                 if buf is not None:
                     self._buffers[name] = fn(buf)
@@ -108,20 +113,23 @@ class StateMixin:
     def to_empty(self, *, device, recurse: bool = True) -> StateMixin:
         """Give every parameter and buffer new, uninitialized storage of the same shape and
         dtype on ``device`` (a model built elsewhere, then initialized by ``reset_parameters``
-        or ``load_state_dict``). Only this module's own tensors with ``recurse=False``."""
+        or ``load_state_dict``). Only this module's own tensors with ``recurse=False``.
+        Parameters on the ``meta`` device become new Parameter objects, as in PyTorch: make the
+        optimizer after ``to_empty``."""
         if _future.get_swap_module_params_on_conversion() or (
             _future.get_overwrite_module_params_on_conversion()
         ):  # as PyTorch's to_empty: an _apply (its gradients too), swapping or overwriting
-            return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
+            return self._apply(lambda t: _public_empty_like(t, device), recurse=recurse)
         modules = self.modules() if recurse else [self]
         with no_grad():
             for module in modules:
-                for param in module._parameters.values():
+                for key, param in module._parameters.items():
                     if param is not None:
-                        param.data = empty_like(param.data, device=device)
+                        applied = _public_empty_like(param, device=device)
+                        _set_param_data(module, key, param, applied)
                 for name, buf in module._buffers.items():
                     if buf is not None:
-                        module._buffers[name] = empty_like(buf, device=device)
+                        module._buffers[name] = _public_empty_like(buf, device)
         return self
 
     def share_memory(self) -> StateMixin:
@@ -366,6 +374,27 @@ class StateMixin:
                 self._parameters[name] = Parameter(value.detach(), current.requires_grad)
             else:
                 self._buffers[name] = value.detach()
+
+
+def _public_empty_like(t: Tensor, device) -> Tensor:
+    """``minigrad.empty_like`` in its public, dispatching form, as PyTorch's ``to_empty`` calls
+    ``torch.empty_like``: a tensor subclass's ``__torch_function__`` keeps its type."""
+    import minigrad
+
+    return minigrad.empty_like(t, device=device)
+
+
+def _set_param_data(module, key: str, param: Parameter, applied: Tensor) -> Parameter:
+    """Give ``module``'s parameter ``key`` the data ``applied``, in place as PyTorch's
+    ``param.data = ...``, unless that would move it to or from the ``meta`` device: PyTorch's
+    meta tensors share no implementation with real ones (``_has_compatible_shallow_copy_type``
+    is False), so it gives the module a new Parameter instead. Returns the module's parameter."""
+    if param.is_meta == applied.is_meta:
+        param.data = applied
+        return param
+    new = Parameter(applied, param.requires_grad)
+    module._parameters[key] = new
+    return new
 
 
 def _apply_swapping(module, fn) -> StateMixin:

@@ -19,7 +19,7 @@ from ..functional.rnn import (
     padded_output,
     rnn_relu_cell,
     rnn_tanh_cell,
-    run_stack,
+    run_stack_as_op,
 )
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
@@ -167,14 +167,6 @@ class RNNBase(Module):
             batch, unbatched = batch_sizes[0], False
         else:
             data, batch_sizes, batch, unbatched = self._steps(input)
-        names = getattr(self, "_flat_weights_names", None)  # (dynamic quantized RNNs: none)
-        weight = getattr(self, names[0], None) if names else None
-        if weight is not None and data.dtype != weight.dtype:
-            raise ValueError(
-                f"RNN input dtype ({data.dtype}) does not match weight dtype ({weight.dtype}). "
-                f"Convert input: input.to({weight.dtype}), or convert model: "
-                f"model.to({data.dtype})"
-            )
         hx = self._initial_state(hx, batch, data, unbatched)
         if packed and input.sorted_indices is not None:
             hx = self._permute(hx, input.sorted_indices)
@@ -191,8 +183,9 @@ class RNNBase(Module):
     def _run_layers(self, data, batch_sizes, hx, packed: bool):
         """``(output, final state)`` of the stacked layers on the time-major ``data`` (a
         quantized layer runs its own kernels here, the rest of forward being shared)."""
-        return run_stack(
-            self.mode, data, batch_sizes, hx, self._layers(), self.dropout, self.training
+        layers = self._layers()
+        return run_stack_as_op(
+            self.mode, packed, data, batch_sizes, hx, layers, self.dropout, self.training, True
         )
 
     def _steps(self, input):

@@ -76,8 +76,10 @@ class LRScheduler:
     def _initial_step(self) -> None:
         """Reset the step count and take the step that sets the epoch-0 learning rates."""
         self._step_count = 0
+        self._is_initial = (
+            True  # set before the flag below: the state dict's key order is PyTorch's
+        )
         self._get_lr_called_within_step = False
-        self._is_initial = True
         try:
             self.step()
         finally:

@@ -13,6 +13,7 @@ from .float_kernels import (
     InstanceNorm3d,
     LayerNorm,
     LeakyReLU,
+    Sigmoid,
 )
 from .functional_modules import FloatFunctional, QFunctional
 from .modules import (
@@ -31,5 +32,5 @@ __all__ = [
     "EmbeddingBag",
     "FloatFunctional", "GroupNorm", "Hardswish", "InstanceNorm1d", "InstanceNorm2d",
     "InstanceNorm3d", "LayerNorm", "LeakyReLU", "Linear",
-    "QFunctional", "Quantize", "ReLU6", "dynamic", "functional",
+    "QFunctional", "Quantize", "ReLU6", "Sigmoid", "dynamic", "functional",
 ]  # fmt: skip

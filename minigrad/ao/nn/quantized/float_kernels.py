@@ -4,7 +4,7 @@ own ``scale``/``zero_point`` (from the observer ``convert`` found on the float l
 
 from __future__ import annotations
 
-from .... import _quantized, dtypes, nn
+from .... import _quantized, _quantized_ops, dtypes, nn
 from ....autograd.grad_mode import no_grad
 from ....creation import tensor
 from ....nn.modules.module import Module
@@ -108,6 +108,30 @@ class Hardswish(_FloatKernel, nn.Hardswish):
     def __init__(self, scale, zero_point, device=None, dtype=None):
         super().__init__()
         self._set_qparams(scale, zero_point)
+
+
+class Sigmoid(nn.Sigmoid):
+    """Quantized Sigmoid: PyTorch's quantized sigmoid kernel (float32 on the dequantized
+    values), its result quantized to ``output_scale``/``output_zero_point`` (plain numbers,
+    not buffers, as PyTorch's) in the input's dtype."""
+
+    def __init__(self, output_scale: float, output_zero_point: int):
+        super().__init__()
+        self.output_scale, self.output_zero_point = output_scale, output_zero_point
+
+    def forward(self, input):
+        if not input.is_quantized:
+            raise NotImplementedError(
+                "quantized Sigmoid: the input must be a quantized tensor (quantize it first)"
+            )
+        scale, zero_point = float(self.output_scale), int(self.output_zero_point)
+        return _quantized_ops.fixed_range("sigmoid", input, scale, zero_point)
+
+    @classmethod
+    def from_float(cls, mod, use_precomputed_fake_quant=False):
+        """The quantized layer of a float Sigmoid whose observer has been calibrated."""
+        scale, zero_point = mod.activation_post_process.calculate_qparams()
+        return cls(float(scale), int(zero_point))
 
 
 class ELU(_FloatKernel, nn.ELU):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .... import _quantized, dtypes
+from .... import _quantized, _quantized_ops, dtypes
 from ....autograd.grad_mode import no_grad
 from ....nn import functional as F
 from ....tensor import Tensor
@@ -167,33 +167,14 @@ def relu6(input, inplace: bool = False):
     return Tensor._make(x.with_values(q), input.device)
 
 
-# PyTorch's fixed output grids of quantized hardsigmoid (range [0, 1]): 1/2^8 with zero point 0
-# (quint8) or -128 (qint8), 1/2^32 for qint32 (whose values above 0.5 then saturate, as there).
-_HARDSIGMOID_QPARAMS = {"quint8": (2.0**-8, 0), "qint8": (2.0**-8, -128), "qint32": (2.0**-32, 0)}
-
-
 def hardsigmoid(input, inplace: bool = False):
     """``relu6(x + 3) / 6`` of a per-tensor quantized tensor, as PyTorch's quantized kernel:
     computed in float32 on the dequantized values and quantized to the fixed grid of [0, 1]
-    (scale 1/256, zero point 0 for quint8; see ``_HARDSIGMOID_QPARAMS``), whatever the input's
-    parameters. ``inplace`` writes the result into ``input``."""
+    (scale 1/256, zero point 0 for quint8; see ``_quantized_ops.UNIT_GRIDS``), whatever the
+    input's parameters. ``inplace`` writes the result into ``input``."""
     if not input.is_quantized:
         raise ValueError("Input to 'quantized.hardsigmoid' must be quantized!")
-    x = _record(input, "quantized.hardsigmoid")
-    if x.per_channel:
-        raise RuntimeError(
-            "quantized.hardsigmoid: Expected quantizer->qscheme() == kPerTensorAffine to be "
-            f"true, but got false (the input is {x.scheme})"
-        )
-    values = x.dequantized()
-    out = np.clip(values + np.float32(3.0), 0.0, 6.0).astype(np.float32) / np.float32(6.0)
-    scale, zero_point = _HARDSIGMOID_QPARAMS[x.qdtype.name]
-    q = _quantized.quantize_array(out, scale, zero_point, x.qdtype)
-    record = _QuantizedArray(q, x.qdtype, x.scheme, scale, zero_point, None)
-    if inplace:
-        input._data = record
-        return input
-    return Tensor._make(record, input.device)
+    return _quantized_ops.fixed_range("hardsigmoid", input, inplace=inplace)
 
 
 def choose_qparams(x_min: float, x_max: float, qmin: int, qmax: int, preserve_sparsity=False):

@@ -1,0 +1,103 @@
+"""What the eighteenth session's new-user trial found: PyTorch programs that ran differently under
+``import minigrad as torch`` (scheduler state-dict key order, anomaly mode's NaN-only check and
+its warnings), each compared with PyTorch where it is installed."""
+
+import warnings
+
+import pytest
+
+import minigrad
+
+
+def _schedulers(lib):
+    sched = lib.optim.lr_scheduler
+    return {
+        "StepLR": lambda o: sched.StepLR(o, 3),
+        "OneCycleLR": lambda o: sched.OneCycleLR(o, 0.1, total_steps=10),
+        "CosineAnnealingLR": lambda o: sched.CosineAnnealingLR(o, 10),
+        "LambdaLR": lambda o: sched.LambdaLR(o, lambda e: 0.9**e),
+        "CyclicLR": lambda o: sched.CyclicLR(o, 0.01, 0.1),
+        "ReduceLROnPlateau": lambda o: sched.ReduceLROnPlateau(o),
+    }
+
+
+@pytest.mark.parametrize("name", list(_schedulers(minigrad)))
+def test_scheduler_state_dict_keys_in_pytorchs_order(name):
+    """A checkpoint's scheduler state lists its keys as PyTorch's does (``_is_initial`` before
+    ``_get_lr_called_within_step``; OneCycleLR's phases before its anneal strategy)."""
+    torch = pytest.importorskip("torch")
+
+    def keys(lib):
+        opt = lib.optim.SGD([lib.nn.Parameter(lib.zeros(2))], lr=0.1, momentum=0.9)
+        return list(_schedulers(lib)[name](opt).state_dict())
+
+    assert keys(minigrad) == keys(torch)
+
+
+def _leaf(lib):
+    return lib.tensor([0.0, 1.0], requires_grad=True)
+
+
+def test_anomaly_mode_stops_at_nan_not_at_infinity_as_pytorch():
+    torch = pytest.importorskip("torch")
+    for lib in (minigrad, torch):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            with lib.autograd.detect_anomaly():
+                x = _leaf(lib)
+                x.sqrt().sum().backward()  # inf at 0: not an anomaly
+                assert x.grad[0].item() == float("inf")
+                with pytest.raises(
+                    RuntimeError, match=r"^Function 'SqrtBackward0' returned nan values in its 0th"
+                ):
+                    (x.sqrt() * 0).sum().backward()
+        messages = [str(w.message) for w in seen]
+        assert messages[0].startswith("Anomaly Detection has been enabled"), lib
+        assert any(m.startswith("Error detected in SqrtBackward0") for m in messages), lib
+
+
+def test_anomaly_mode_without_nan_check_records_only():
+    torch = pytest.importorskip("torch")
+    for lib in (minigrad, torch):
+        x = _leaf(lib)
+        with pytest.warns(UserWarning), lib.autograd.detect_anomaly(check_nan=False):
+            assert lib.is_anomaly_enabled() and not lib.is_anomaly_check_nan_enabled()
+            (x.sqrt() * 0).sum().backward()
+        assert x.grad.isnan()[0].item() and lib.is_anomaly_check_nan_enabled()
+        with lib.autograd.set_detect_anomaly(True, check_nan=False):
+            assert lib.is_anomaly_enabled() and not lib.is_anomaly_check_nan_enabled()
+        assert not lib.is_anomaly_enabled() and lib.is_anomaly_check_nan_enabled()
+
+
+def _deprecation_messages(lib):
+    a = lib.eye(3) * 2.0
+    calls = {
+        "qr": lambda: lib.qr(a),
+        "cholesky": lambda: lib.cholesky(a),
+        "triangular_solve": lambda: lib.triangular_solve(a, a),
+        "lu_solve": lambda: lib.lu_solve(a[:, :1], *lib.linalg.lu_factor(a)),
+        "lu": lambda: lib.lu(a),
+        "Tensor.lu": lambda: a.lu(),
+    }
+    seen = {}
+    for name, call in calls.items():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        seen[name] = [str(w.message).split(" (Triggered internally")[0] for w in caught]
+    return seen
+
+
+def test_deprecated_linalg_functions_warn_as_pytorch():
+    """``torch.qr``/``cholesky``/``triangular_solve``/``lu_solve`` warn PyTorch's words once per
+    process, ``torch.lu`` every call, ``Tensor.lu`` not at all."""
+    torch = pytest.importorskip("torch")
+    from minigrad import _warnings
+
+    for name in ("qr", "cholesky", "triangular_solve", "lu_solve"):
+        _warnings._said_once.discard(f"deprecated torch.{name}")
+    ours = _deprecation_messages(minigrad)
+    theirs = _deprecation_messages(torch)
+    assert ours["lu"] and not ours["Tensor.lu"]
+    for name, messages in ours.items():
+        assert messages == theirs[name] or not theirs[name] and not messages, name
