@@ -14,14 +14,17 @@ _NUMBERS = (float, int)
 
 
 def pair_layout(xp, out, a, b):
-    """:func:`iterator_layout` for a binary op: its common operands (row-major NumPy arrays and
-    Python numbers) decided by a type test and one flag read each, without its ``getattr`` loop
-    (a third of a small add's time); the rest as :func:`iterator_layout`."""
-    ta, tb = type(a), type(b)
-    if (ta in _NUMBERS or ta is np.ndarray and a.flags.c_contiguous) and (
-        tb in _NUMBERS or tb is np.ndarray and b.flags.c_contiguous
-    ):
-        return _size1_strides(xp, out, (a, b))  # iterator_layout's first return
+    """:func:`iterator_layout` for a binary op, its common cases decided by a type test and a
+    flag or strides read (its ``getattr`` loops cost a third of a small add's time): row-major
+    NumPy arrays of one or more dims keep ``out``, and so does a row-major array with a number
+    when ``out`` has its strides (size-1 dims' included); the rest as :func:`iterator_layout`."""
+    x, y = (b, a) if type(a) in _NUMBERS else (a, b)
+    if type(x) is np.ndarray and x.flags.c_contiguous:
+        if type(y) in _NUMBERS:
+            if x.strides == out.strides:
+                return out
+        elif type(y) is np.ndarray and y.flags.c_contiguous and x.ndim and y.ndim:
+            return out
     return iterator_layout(xp, out, a, b)
 
 

@@ -65,6 +65,9 @@ def _operands():
         np.array(2.0),
         nchw,
         np.ascontiguousarray(nchw.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2),  # channels-last
+        np.arange(3.0).reshape(1, 3).T,  # row-major by flag, a size-1 dim's stride differs
+        np.ones((3, 1)),
+        np.arange(4.0),
     ]
 
 
