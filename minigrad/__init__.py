@@ -719,10 +719,11 @@ from . import _out  # noqa: E402 - last: wraps the functions above that take out
 _out.install(globals())
 
 # isort: split
-from . import _C, overrides  # noqa: E402 - last: public functions take part in __torch_function__
+from . import _C, _tensor_params, overrides  # noqa: E402 - last: functions dispatch
 from ._C import DeviceObjType, Type  # noqa: E402 - TorchScript's types, for annotations
 from ._torch_function import DisableTorchFunction, DisableTorchFunctionSubclass  # noqa: E402
 
+_tensor_params.install_methods(Tensor)  # numbers refused where PyTorch's methods refuse them
 overrides.install()
 
 # ``torch.torch`` is ``torch`` itself (PyTorch's __init__ imports its own package); kornia

@@ -178,14 +178,52 @@ def dispatch(public, impl, args: tuple, kwargs: dict, relevant=None):
     )
 
 
-def dispatching(fn):
-    """``fn`` wrapped to take part in the protocol (see the module docstring)."""
+def dispatching(fn, refusal=None):
+    """``fn`` wrapped to take part in the protocol (see the module docstring). ``refusal``
+    (a :class:`minigrad._tensor_params.Refusal`): PyTorch's ``TypeError`` for a number where
+    ``fn`` takes a Tensor, checked first (a class lookup per listed position)."""
 
     kinds = _kind_of_class
+    if refusal is not None:
+        return _refusing(fn, refusal)
 
     @functools.wraps(fn)
     def call(*args, **kwargs):
         # the common case inline (about 0.2 us): no mode, every argument of a known plain class
+        if not _entered[0]:
+            for a in args:
+                if kinds.get(a.__class__) != _PLAIN:
+                    break
+            else:
+                if not kwargs:
+                    return fn(*args)
+                for a in kwargs.values():
+                    if kinds.get(a.__class__) != _PLAIN:
+                        break
+                else:
+                    return fn(*args, **kwargs)
+            if not (has_override(args) or has_override(kwargs.values())):
+                return fn(*args, **kwargs)
+        return dispatch(call, fn, args, kwargs)
+
+    call.__torch_function_wrapped__ = fn
+    return call
+
+
+def _refusing(fn, refusal):
+    """:func:`dispatching`'s wrapper with a number check (the same fast path otherwise)."""
+    from ._tensor_params import NUMBERS
+
+    kinds, positions, numbers = _kind_of_class, refusal.positions, NUMBERS
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        n = len(args)
+        for at in positions:
+            if at < n and args[at].__class__ in numbers:
+                refusal(args, kwargs)
+        if kwargs:
+            refusal(args, kwargs)
         if not _entered[0]:
             for a in args:
                 if kinds.get(a.__class__) != _PLAIN:
@@ -423,10 +461,12 @@ def exit_mode(mode) -> None:
 
 
 # -- installing the function wrappers ------------------------------------------------------------
-def install(namespace: dict, module_name: str, ignored=frozenset(), factories=frozenset()):
+def install(
+    namespace: dict, module_name: str, ignored=frozenset(), factories=frozenset(), refusals=None
+):
     """Replace each public function of ``namespace`` by its dispatching form (none if in
     ``ignored`` but not in ``factories``), named after ``module_name`` so that pickling finds
-    it there."""
+    it there; ``refusals``: name -> its number check (:func:`dispatching`)."""
     import types
 
     done = {}
@@ -437,8 +477,10 @@ def install(namespace: dict, module_name: str, ignored=frozenset(), factories=fr
             continue
         if name in ignored and name not in factories:
             continue
-        wrapped = done.get(id(value))
+        refusal = (refusals or {}).get(name)
+        key = id(value) if refusal is None else (id(value), name)  # an alias's error names it
+        wrapped = done.get(key)
         if wrapped is None:
-            wrapped = done[id(value)] = dispatching(value)
+            wrapped = done[key] = dispatching(value, refusal)
             wrapped.__module__, wrapped.__qualname__ = module_name, name
         namespace[name] = wrapped

@@ -1,0 +1,129 @@
+"""PyTorch's ``TypeError`` for a Python number where a parameter is a Tensor.
+
+PyTorch's argument parser refuses ``torch.atan2(x, 2)``, ``F.relu(2.0)``, ``x.maximum(0)`` and
+``torch.pow(2, 3)`` ("atan2(): argument 'other' (position 2) must be Tensor, not int"), where
+minigrad's functions would broadcast the number (a value PyTorch never gives) or fail inside
+with an ``AttributeError``. The parameters come from :mod:`minigrad._tensor_params_table`,
+which ``scripts/tensor_params_table.py`` generates from PyTorch itself, so that the numbers
+PyTorch takes (``torch.add(1, x)``, ``x.add(2)``, ``torch.normal(0.0, std)``) stay taken.
+
+Public functions check in their ``__torch_function__`` wrapper (:func:`refusals` gives
+:func:`minigrad._torch_function.install` one :class:`Refusal` per listed name): a call with
+Tensors pays one class lookup per listed position, and no extra call. Tensor methods have no
+such wrapper; :func:`install_methods` wraps the listed methods (:func:`checked`), which costs them
+one call.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+
+import numpy as np
+
+from ._tensor_params_table import TENSOR_PAIR, TENSOR_PARAMS
+
+# Python's numbers and NumPy's scalars (np.float64 is also a float): refused as Tensors
+NUMBERS = frozenset(
+    {bool, int, float, complex}
+    | {t for t in np.sctypeDict.values() if issubclass(t, (np.number, np.bool_))}
+)
+
+
+def _type_name(value) -> str:
+    cls = type(value)
+    return cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
+
+
+def _positional_names(fn) -> list:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+class Refusal:
+    """The number check of one function: ``refusal(args, kwargs)`` raises PyTorch's
+    ``TypeError`` if a listed parameter is a number (``pair``: if the first two both are).
+    ``positions``: the indexes in ``args`` a caller looks at first (a number there, or any
+    keyword argument, means calling the refusal)."""
+
+    __slots__ = ("op", "params", "pair", "positions")
+
+    def __init__(self, fn, op: str, spec, offset: int = 0, pair: bool = False):
+        names = _positional_names(fn)
+        self.op, self.pair = op, pair
+        # (index in args, minigrad's keyword, PyTorch's name, PyTorch's position)
+        self.params = tuple(
+            (p + offset, names[p + offset] if p + offset < len(names) else name, name, p)
+            for p, name in spec
+        )
+        self.positions = (offset,) if pair else tuple(p + offset for p, _ in spec)
+
+    def _value(self, param, args, kwargs):
+        at, keyword = param[0], param[1]
+        return args[at] if at < len(args) else kwargs.get(keyword)
+
+    def __call__(self, args, kwargs) -> None:
+        if self.pair:
+            a, b = (self._value(p, args, kwargs) for p in self.params)
+            if a.__class__ in NUMBERS and b.__class__ in NUMBERS:
+                first, second = self.params[0][1], self.params[1][1]
+                raise TypeError(
+                    f"{self.op}() received an invalid combination of arguments - got "
+                    f"({_type_name(a)}, {_type_name(b)}), but expected a Tensor as '{first}' "
+                    f"or '{second}'"
+                )
+            return
+        for param in self.params:
+            value = self._value(param, args, kwargs)
+            if value.__class__ in NUMBERS:
+                raise TypeError(
+                    f"{self.op}(): argument '{param[2]}' (position {param[3] + 1}) must be "
+                    f"Tensor, not {_type_name(value)}"
+                )
+
+
+def refusals(path: str, namespace: dict) -> dict:
+    """``{name: Refusal}`` for the listed functions of the namespace ``path`` (PyTorch's path:
+    ``""``, ``"nn.functional"``, ``"linalg"``, ...)."""
+    out = {}
+    for (where, spec), names in TENSOR_PARAMS.items():
+        if where == path:
+            for name in names.split():
+                if inspect.isfunction(namespace.get(name)):
+                    out[name] = Refusal(namespace[name], name, spec)
+    for name in TENSOR_PAIR.get(path, "").split():
+        if inspect.isfunction(namespace.get(name)):
+            out[name] = Refusal(namespace[name], name, ((0, "input"), (1, "other")), pair=True)
+    return out
+
+
+def checked(fn, refusal: Refusal):
+    """``fn`` checking ``refusal`` first (a Tensor method, or a function that does not dispatch)."""
+    positions, numbers = refusal.positions, NUMBERS
+
+    @functools.wraps(fn)
+    def method(*args, **kwargs):
+        n = len(args)
+        for at in positions:
+            if at < n and args[at].__class__ in numbers:
+                refusal(args, kwargs)
+        if kwargs:
+            refusal(args, kwargs)
+        return fn(*args, **kwargs)
+
+    return method
+
+
+def install_methods(tensor_cls) -> None:
+    """Wrap the listed methods of ``tensor_cls`` (called once, at import)."""
+    for (where, spec), names in TENSOR_PARAMS.items():
+        if where != "Tensor":
+            continue
+        for name in names.split():
+            fn = getattr(tensor_cls, name, None)
+            if inspect.isfunction(fn):
+                refusal = Refusal(fn, name, spec, offset=1)
+                setattr(tensor_cls, name, checked(fn, refusal))

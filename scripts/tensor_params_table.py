@@ -1,0 +1,147 @@
+"""Generate ``minigrad/_tensor_params_table.py``: the parameters PyTorch types as Tensor-only.
+
+For every public callable minigrad and PyTorch both have (the namespaces of
+``scripts/raise_parity_sweep.py``), PyTorch is called with float tensors and one Python int in
+position ``p`` (p = 0..3). Where its argument parser answers ``argument 'NAME' (position
+p+1) must be Tensor, not int`` (a single signature whose parameter is ``Tensor``), ``(p, NAME)``
+is recorded (PyTorch's name, for the message), provided minigrad's function takes a ``p``-th
+positional argument. Top-level functions refusing ``f(2, 3)`` with "invalid combination ... got (int,
+int)" while taking ``f(t, 3)`` and ``f(3, t)`` (``pow``, ``fmod``, the comparisons: a Tensor and a
+Number overload each way) are recorded as needing a Tensor among their first two arguments.
+
+Run (PyTorch installed): ``PYTHONPATH=. python scripts/tensor_params_table.py > \
+minigrad/_tensor_params_table.py && ruff format minigrad/_tensor_params_table.py``
+"""
+
+from __future__ import annotations
+
+import collections
+import inspect
+import re
+import sys
+import warnings
+
+import torch
+
+import minigrad
+
+sys.path.insert(0, "scripts")
+from raise_parity_sweep import _ns, targets
+
+
+def _torch_call(path, name, args):
+    x = torch.arange(1.0, 7.0).reshape(2, 3)
+    fn = getattr(x, name) if path == "Tensor" else getattr(_ns(torch, path), name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            fn(*args)
+        except TypeError as exc:
+            return str(exc)
+        except Exception as exc:
+            return f"({type(exc).__name__})"  # refused, not by the argument parser
+    return ""
+
+
+def _parses(path, name, args) -> bool:
+    """Whether PyTorch's argument parser takes ``args`` (the call may still fail later)."""
+    return _torch_call(path, name, args)[:1] in ("", "(")
+
+
+def _overloads(msg: str) -> list:
+    """The signatures listed in an "invalid combination" message (`` * (Tensor input, ...)``)."""
+    return [line.strip()[3:-1] for line in msg.splitlines() if line.strip().startswith("* (")]
+
+
+def _tensor_among_two(signature: str) -> bool:
+    """Whether one of a signature's first two parameters is a Tensor (not ``normal(float mean,
+    float std, tuple of ints size)``)."""
+    return any(p.strip().startswith("Tensor ") for p in signature.split(",")[:2])
+
+
+def _params(fn):
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return None
+    return [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+def _leads_overloads(path, name, t) -> bool:
+    """Whether every overload of ``path.name`` takes a Tensor first, a Number second (``fmod``,
+    ``copysign``, ``gt``: ``f(2, t)`` and ``f(2, 3)`` refused, ``f(t, 3)`` and ``f(t, t)`` taken)."""
+    bad = "invalid combination of arguments - got (int, "
+    return (
+        bad in _torch_call(path, name, [2, t])
+        and bad in _torch_call(path, name, [2, 3])
+        and _parses(path, name, [t, 3])
+        and _parses(path, name, [t, t])
+    )
+
+
+def tensor_params(path, name):
+    """[(position, name)] of ``path.name``'s Tensor-only parameters, PyTorch's positions
+    (``self`` not counted for methods); and whether it needs a Tensor among its first two."""
+    t = torch.arange(1.0, 7.0).reshape(2, 3)
+    mine = getattr(minigrad.Tensor if path == "Tensor" else _ns(minigrad, path), name)
+    names = _params(mine)
+    if names is not None and path == "Tensor":
+        names = names[1:]
+    found = []
+    for p in range(4):
+        msg = _torch_call(path, name, [t] * p + [2])
+        m = re.match(
+            rf"\w+\(\): argument '(\w+)' \(position {p + 1}\) must be Tensor, not int", msg
+        )
+        # a number there with one more argument must be refused too (normal(2.0, std) is fine)
+        if m and (names is None or p < len(names)) and _torch_call(path, name, [t] * p + [2, t]):
+            found.append((p, m.group(1)))
+    if path != "Tensor" and not found and _leads_overloads(path, name, t):
+        found.append((0, "input"))
+    pair = False
+    if path != "Tensor" and not found:
+        msg = _torch_call(path, name, [2, 3])
+        if "invalid combination of arguments - got (int, int)" in msg:
+            pair = _parses(path, name, [t, 3]) and _parses(path, name, [3, t])
+            pair = pair and all(_tensor_among_two(line) for line in _overloads(msg))
+    return found, pair
+
+
+def main():
+    specs = collections.defaultdict(list)
+    pairs = collections.defaultdict(list)
+    for path, name in targets():
+        try:
+            found, pair = tensor_params(path, name)
+        except Exception as exc:
+            print(f"# error {path}.{name}: {exc}", file=sys.stderr)
+            continue
+        if found:
+            specs[(path, tuple(found))].append(name)
+        if pair:
+            pairs[path].append(name)
+    print('"""The parameters PyTorch types as Tensor-only, by namespace and function (generated by')
+    print("scripts/tensor_params_table.py from PyTorch's argument parser: do not edit by hand).")
+    print()
+    print("``TENSOR_PARAMS``: namespace -> ((position, name), ...) -> function names; positions")
+    print(
+        "count from 0 without ``self`` for Tensor methods. ``TENSOR_PAIR``: namespace -> names of"
+    )
+    print(
+        'functions that need a Tensor among their first two arguments (a Number may be either)."""'
+    )
+    print()
+    print("TENSOR_PARAMS = {")
+    for (path, spec), names in sorted(specs.items()):
+        print(f"    ({path!r}, {spec!r}): {' '.join(sorted(names))!r},")
+    print("}")
+    print("TENSOR_PAIR = {")
+    for path, names in sorted(pairs.items()):
+        print(f"    {path!r}: {' '.join(sorted(names))!r},")
+    print("}")
+
+
+if __name__ == "__main__":
+    main()
