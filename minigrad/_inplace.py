@@ -50,6 +50,23 @@ def _move_retain_grad(tensor, old_fn) -> None:
                 tensor.grad_fn.register_prehook(hook, tensor._output_nr)
 
 
+def _meta_inplace(tensor, compute):
+    """An in-place op on a meta tensor: nothing to write, but its arguments are checked as on
+    any device (``x.atan2_()`` with no ``other`` raises PyTorch's TypeError, a mismatched
+    ``other`` its RuntimeError) by computing the result's shape and dtype. An op the meta
+    device cannot compute (it raises NotImplementedError, or its code asks the MetaArray for
+    values) leaves the tensor as it is, as before."""
+    try:
+        with grad_mode.no_grad():
+            compute(tensor)
+    except (NotImplementedError, AttributeError):
+        pass
+    except TypeError as exc:
+        if "MetaArray" not in str(exc):
+            raise
+    return tensor
+
+
 class InPlaceMethods:
     """The in-place half of :class:`~minigrad.tensor.Tensor` (a mixin: no state of its own)."""
 
@@ -64,7 +81,7 @@ class InPlaceMethods:
         The version counter goes up, so nodes that saved the old values refuse to run.
         """
         if type(self._data).__name__ == "MetaArray":  # no values to write, as PyTorch's meta
-            return self
+            return _meta_inplace(self, compute)
         recording = grad_mode._state.enabled and (
             self.requires_grad  # the property: a view's grad_fn is brought up to date first
             or any(isinstance(o, graph.Tensor) and o.requires_grad for o in others)
@@ -313,9 +330,9 @@ class InPlaceMethods:
         """In-place :func:`minigrad.relu`."""
         return self._inplace(_ops.relu)
 
-    def round_(self):
-        """In-place :func:`minigrad.round`."""
-        return self._inplace(_ops.round)
+    def round_(self, *, decimals=0):
+        """In-place :func:`minigrad.round` (``decimals`` keyword-only, as PyTorch's)."""
+        return self._inplace(lambda s: _ops.round(s, decimals=decimals))
 
     def rsqrt_(self):
         """In-place :func:`minigrad.rsqrt`."""

@@ -1,9 +1,10 @@
-"""PyTorch's ``TypeError`` for a Python number where a parameter is a Tensor.
+"""PyTorch's ``TypeError`` for a Python number where a parameter is a Tensor (or a tuple).
 
 PyTorch's argument parser refuses ``torch.atan2(x, 2)``, ``F.relu(2.0)``, ``x.maximum(0)`` and
 ``torch.pow(2, 3)`` ("atan2(): argument 'other' (position 2) must be Tensor, not int"), where
 minigrad's functions would broadcast the number (a value PyTorch never gives) or fail inside
-with an ``AttributeError``. The parameters come from :mod:`minigrad._tensor_params_table`,
+with an ``AttributeError``; and ``torch.flip(x, 0)`` ("argument 'dims' (position 2) must be
+tuple of ints, not int"), which its method form ``x.flip(0)`` takes. The parameters come from :mod:`minigrad._tensor_params_table`,
 which ``scripts/tensor_params_table.py`` generates from PyTorch itself, so that the numbers
 PyTorch takes (``torch.add(1, x)``, ``x.add(2)``, ``torch.normal(0.0, std)``) stay taken.
 
@@ -23,11 +24,15 @@ import numpy as np
 
 from ._tensor_params_table import TENSOR_PAIR, TENSOR_PARAMS
 
-# Python's numbers and NumPy's scalars (np.float64 is also a float): refused as Tensors
+# Python's numbers and NumPy's scalars (np.float64 is also a float): refused as Tensors and as
+# tuples of ints; lists and tuples are refused as Tensors too. A wrapper calls its Refusal when
+# an argument at one of its positions is of a class in REFUSED.
 NUMBERS = frozenset(
     {bool, int, float, complex}
     | {t for t in np.sctypeDict.values() if issubclass(t, (np.number, np.bool_))}
 )
+_NOT_TENSORS = {"Tensor": NUMBERS | {list, tuple}, "tuple of ints": NUMBERS}
+REFUSED = NUMBERS | {list, tuple}
 
 
 def _type_name(value) -> str:
@@ -54,12 +59,12 @@ class Refusal:
     def __init__(self, fn, op: str, spec, offset: int = 0, pair: bool = False):
         names = _positional_names(fn)
         self.op, self.pair = op, pair
-        # (index in args, minigrad's keyword, PyTorch's name, PyTorch's position)
+        # (index in args, minigrad's keyword, PyTorch's name, PyTorch's position, kind)
         self.params = tuple(
-            (p + offset, names[p + offset] if p + offset < len(names) else name, name, p)
-            for p, name in spec
+            (p + offset, names[p + offset] if p + offset < len(names) else name, name, p, kind)
+            for p, name, kind in spec
         )
-        self.positions = (offset,) if pair else tuple(p + offset for p, _ in spec)
+        self.positions = (offset,) if pair else tuple(p + offset for p, _, _ in spec)
 
     def _value(self, param, args, kwargs):
         at, keyword = param[0], param[1]
@@ -78,10 +83,10 @@ class Refusal:
             return
         for param in self.params:
             value = self._value(param, args, kwargs)
-            if value.__class__ in NUMBERS:
+            if value.__class__ in _NOT_TENSORS[param[4]]:
                 raise TypeError(
                     f"{self.op}(): argument '{param[2]}' (position {param[3] + 1}) must be "
-                    f"Tensor, not {_type_name(value)}"
+                    f"{param[4]}, not {_type_name(value)}"
                 )
 
 
@@ -96,19 +101,21 @@ def refusals(path: str, namespace: dict) -> dict:
                     out[name] = Refusal(namespace[name], name, spec)
     for name in TENSOR_PAIR.get(path, "").split():
         if inspect.isfunction(namespace.get(name)):
-            out[name] = Refusal(namespace[name], name, ((0, "input"), (1, "other")), pair=True)
+            out[name] = Refusal(
+                namespace[name], name, ((0, "input", ""), (1, "other", "")), pair=True
+            )
     return out
 
 
 def checked(fn, refusal: Refusal):
     """``fn`` checking ``refusal`` first (a Tensor method, or a function that does not dispatch)."""
-    positions, numbers = refusal.positions, NUMBERS
+    positions, refused = refusal.positions, REFUSED
 
     @functools.wraps(fn)
     def method(*args, **kwargs):
         n = len(args)
         for at in positions:
-            if at < n and args[at].__class__ in numbers:
+            if at < n and args[at].__class__ in refused:
                 refusal(args, kwargs)
         if kwargs:
             refusal(args, kwargs)

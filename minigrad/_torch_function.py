@@ -212,15 +212,15 @@ def dispatching(fn, refusal=None):
 
 def _refusing(fn, refusal):
     """:func:`dispatching`'s wrapper with a number check (the same fast path otherwise)."""
-    from ._tensor_params import NUMBERS
+    from ._tensor_params import REFUSED
 
-    kinds, positions, numbers = _kind_of_class, refusal.positions, NUMBERS
+    kinds, positions, refused = _kind_of_class, refusal.positions, REFUSED
 
     @functools.wraps(fn)
     def call(*args, **kwargs):
         n = len(args)
         for at in positions:
-            if at < n and args[at].__class__ in numbers:
+            if at < n and args[at].__class__ in refused:
                 refusal(args, kwargs)
         if kwargs:
             refusal(args, kwargs)
