@@ -378,7 +378,7 @@ class InPlaceMethods:
             raise RuntimeError(
                 f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}"
             )
-        gen = generator or backend.default_generator(self.device)
+        gen = backend.generator_or_default(generator, self.device, "uniform_")
         values = _in_memory_order(
             self._data, lambda shape: gen.uniform(shape, self._data.dtype, a, b)
         )
@@ -392,7 +392,7 @@ class InPlaceMethods:
         _check_floats("normal_", mean=mean, std=std)
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {float(std):g}")
-        gen = generator or backend.default_generator(self.device)
+        gen = backend.generator_or_default(generator, self.device, "normal_")
         filled = self.is_contiguous()
         values = _in_memory_order(
             self._data,
@@ -405,7 +405,7 @@ class InPlaceMethods:
         """1 with probability ``p`` (a number or a tensor of probabilities), else 0; drawn as
         PyTorch's CPU kernel on non-Intel CPUs (see :mod:`minigrad._torch_samplers`)."""
         _refuse_complex_kernel(self, "bernoulli_scalar_cpu_")
-        gen = generator or backend.default_generator(self.device)
+        gen = backend.generator_or_default(generator, self.device, "bernoulli_")
         if isinstance(p, graph.Tensor):  # integer or bool probabilities: no kernel (PyTorch)
             _ops.base.refuse_dtype(p.dtype, "bernoulli_tensor_cpu_p_", "bernoulli")
             if p.device.type == "cpu":  # a GPU would wait for the check (PyTorch asserts there)
@@ -427,14 +427,14 @@ class InPlaceMethods:
         """Exponential draws with rate ``lambd``: -log(1 - u) / λ."""
         _check_continuous(self, "Exponential")
         _require(lambd > 0, f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
-        gen = generator or backend.default_generator(self.device)
+        gen = backend.generator_or_default(generator, self.device, "exponential_")
         return self._fill_random(gen.exponential(self.shape, self._data.dtype, lambd))
 
     @_on_own_device
     def geometric_(self, p, *, generator=None):
         """The number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
         _require(0 < p < 1, f"geometric_ expects p to be in (0, 1), but got p={p}")
-        gen = generator or backend.default_generator(self.device)
+        gen = backend.generator_or_default(generator, self.device, "geometric_")
         return self._fill_random(gen.geometric(self.shape, self._data.dtype, p))
 
     @_on_own_device
@@ -444,7 +444,7 @@ class InPlaceMethods:
         _check_floats("log_normal_", mean=mean, std=std)
         _refuse_complex_kernel(self, "log_normal_cpu")
         _require(std > 0, f"log_normal_ expects std > 0.0, but found std={std}")
-        gen = generator or backend.default_generator(self.device)
+        gen = backend.generator_or_default(generator, self.device, "log_normal_")
         return self._fill_random(gen.log_normal(self.shape, self._data.dtype, mean, std))
 
     @_on_own_device
@@ -453,7 +453,7 @@ class InPlaceMethods:
         _check_continuous(self, "Cauchy", dtypes.cpp_type_name)
         _check_floats("cauchy_", median=median, sigma=sigma)
         _require(sigma > 0, f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
-        gen = generator or backend.default_generator(self.device)
+        gen = backend.generator_or_default(generator, self.device, "cauchy_")
         return self._fill_random(gen.cauchy(self.shape, self._data.dtype, median, sigma))
 
     @_on_own_device
@@ -471,7 +471,7 @@ class InPlaceMethods:
         from_, to = int(from_), int(to)
         if not full_range:
             check_random_bounds(self._data.dtype, from_, to)
-        gen = generator or backend.default_generator(self.device)
+        gen = backend.generator_or_default(generator, self.device, "random_")
         dtype = self._data.dtype
         values = _in_memory_order(
             self._data,

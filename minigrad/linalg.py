@@ -585,13 +585,15 @@ def matrix_exp(A):  # noqa: N803
 def _positional_tolerance(op: str, name: str, value, atol, rtol, hermitian, relative: bool):
     """PyTorch's older overload ``op(A, tol, hermitian=False)`` (``pinv``'s ``rcond``, a
     relative tolerance; ``matrix_rank``'s ``tol``, an absolute one) as ``(atol, rtol)``; it
-    cannot be mixed with ``atol=``/``rtol=``."""
+    cannot be mixed with ``atol=``/``rtol=``. Tolerance tensors get a trailing dim, so that
+    they broadcast with the batch of singular values."""
     check_bool_arg(hermitian, op, "hermitian")
-    if value is None:
-        return atol, rtol
-    if atol is not None or rtol is not None:
-        raise TypeError(f"{op}() takes either '{name}' or atol=/rtol=, not both")
-    return (0.0, value) if relative else (value, 0.0)
+    if value is not None:
+        if atol is not None or rtol is not None:
+            raise TypeError(f"{op}() takes either '{name}' or atol=/rtol=, not both")
+        atol, rtol = (0.0, value) if relative else (value, 0.0)
+    # a tolerance tensor broadcasts with A's batch dims: one value per matrix
+    return tuple(t.unsqueeze(-1) if isinstance(t, Tensor) and t.ndim else t for t in (atol, rtol))
 
 
 @names_node("LinalgPinvBackward0")

@@ -105,4 +105,4 @@ def log_softmax(input, dim, *, dtype=None):
 
 def round(input, *, decimals=0):
     """``torch.special.round``: round half to even, to ``decimals`` places."""
-    return _round(input, decimals)
+    return _round(input, decimals=decimals)
