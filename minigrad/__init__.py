@@ -541,7 +541,10 @@ def matrix_exp(input):
 
 
 def pinverse(input, rcond=1e-15):
-    return linalg.pinv(input, rtol=rcond)
+    """:meth:`Tensor.pinverse` as a function."""
+    from . import _tensor_meta
+
+    return _tensor_meta.pinverse(input, rcond)
 
 
 def _method_function(name: str):

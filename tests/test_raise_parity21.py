@@ -101,6 +101,8 @@ RAISES = [
         "adaptive_avg_pool2d-negative-size",
         lambda m: m.nn.functional.adaptive_avg_pool2d(_f(m, 1, 2, 3), (-1, 2)),
     ),
+    ("pinverse-rcond-tensor", lambda m: m.pinverse(_f(m, 2, 3), _f(m, 4, 5))),
+    ("special.round-int", lambda m: m.special.round(m.arange(3))),
     ("meta-atan2_-no-other", lambda m: _f(m, 2, 3).to("meta").atan2_()),
     ("meta-addmm_-no-matrices", lambda m: _f(m, 2, 3).to("meta").addmm_()),
     ("meta-index_add_-no-index", lambda m: _f(m, 2, 3).to("meta").index_add_()),
