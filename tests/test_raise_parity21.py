@@ -103,6 +103,7 @@ RAISES = [
     ),
     ("pinverse-rcond-tensor", lambda m: m.pinverse(_f(m, 2, 3), _f(m, 4, 5))),
     ("special.round-int", lambda m: m.special.round(m.arange(3))),
+    ("rsub-tensor-alpha-positional", lambda m: m.rsub(_f(m, 2, 3), _f(m, 3), 2)),
     ("meta-atan2_-no-other", lambda m: _f(m, 2, 3).to("meta").atan2_()),
     ("meta-addmm_-no-matrices", lambda m: _f(m, 2, 3).to("meta").addmm_()),
     ("meta-index_add_-no-index", lambda m: _f(m, 2, 3).to("meta").index_add_()),
@@ -144,6 +145,7 @@ RETURNS = [
     ("round-decimals-keyword", lambda m: m.round(_f(m, 2, 3), decimals=2)),
     ("Tensor.round_-decimals-keyword", lambda m: _f(m, 2, 3).round_(decimals=1)),
     ("special.round", lambda m: m.special.round(_f(m, 2, 3) * 3)),
+    ("rsub-number-alpha-positional", lambda m: m.rsub(_f(m, 2, 3), -2, 3)),
     # refused where PyTorch answers (over-strict), now PyTorch's answers
     ("argmax-out", lambda m: m.argmax(_f(m, 2, 3), 1, out=m.empty(2, dtype=m.int64))),
     ("argmin-out", lambda m: m.argmin(_f(m, 2, 3), out=m.empty((), dtype=m.int64))),
