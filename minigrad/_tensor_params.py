@@ -8,11 +8,11 @@ tuple of ints, not int"), which its method form ``x.flip(0)`` takes. The paramet
 which ``scripts/tensor_params_table.py`` generates from PyTorch itself, so that the numbers
 PyTorch takes (``torch.add(1, x)``, ``x.add(2)``, ``torch.normal(0.0, std)``) stay taken.
 
-Public functions check in their ``__torch_function__`` wrapper (:func:`refusals` gives
-:func:`minigrad._torch_function.install` one :class:`Refusal` per listed name): a call with
-Tensors pays one class lookup per listed position, and no extra call. Tensor methods have no
-such wrapper; :func:`install_methods` wraps the listed methods (:func:`checked`), which costs them
-one call.
+Public functions screen their arguments in their ``__torch_function__`` wrapper
+(:func:`refusals` gives :func:`minigrad._torch_function.install` one :class:`Refusal` per
+listed name); Tensor methods have no such wrapper, and :func:`install_methods` gives the
+listed ones one (:func:`checked`). A call with Tensors pays a class lookup per listed
+position (and a method one more call).
 """
 
 from __future__ import annotations
@@ -51,8 +51,8 @@ def _positional_names(fn) -> list:
 class Refusal:
     """The number check of one function: ``refusal(args, kwargs)`` raises PyTorch's
     ``TypeError`` if a listed parameter is a number (``pair``: if the first two both are).
-    ``positions``: the indexes in ``args`` a caller looks at first (a number there, or any
-    keyword argument, means calling the refusal)."""
+    ``positions``: the indexes in ``args`` that callers screen first (a class lookup each;
+    the full check only for a number, a list or a tuple there, or keywords)."""
 
     __slots__ = ("op", "params", "pair", "positions")
 
@@ -65,6 +65,14 @@ class Refusal:
             for p, name, kind in spec
         )
         self.positions = (offset,) if pair else tuple(p + offset for p, _, _ in spec)
+
+    def split(self) -> tuple:
+        """``(first, second, more, keywords)``: the first two positions callers screen inline
+        (the first twice when there is one), whether there are more (then the full check runs
+        on every call), and the keywords of the listed parameters (a call naming one of them
+        gets the full check)."""
+        first, second = (*self.positions, self.positions[0])[:2]
+        return first, second, len(self.positions) > 2, frozenset(p[1] for p in self.params)
 
     def _value(self, param, args, kwargs):
         at, keyword = param[0], param[1]
@@ -108,16 +116,17 @@ def refusals(path: str, namespace: dict) -> dict:
 
 
 def checked(fn, refusal: Refusal):
-    """``fn`` checking ``refusal`` first (a Tensor method, or a function that does not dispatch)."""
-    positions, refused = refusal.positions, REFUSED
+    """``fn`` screening its arguments first (a Tensor method, or a function that does not
+    dispatch); the screen inline, as in :func:`minigrad._torch_function.dispatching`."""
+    (first, second, more, keywords), refused = refusal.split(), REFUSED
 
     @functools.wraps(fn)
     def method(*args, **kwargs):
-        n = len(args)
-        for at in positions:
-            if at < n and args[at].__class__ in refused:
-                refusal(args, kwargs)
-        if kwargs:
+        try:  # (inline, as in dispatching: see there)
+            hit = args[first].__class__ in refused or args[second].__class__ in refused
+        except IndexError:  # passed by keyword
+            hit = True
+        if hit or more or (kwargs and not keywords.isdisjoint(kwargs)):
             refusal(args, kwargs)
         return fn(*args, **kwargs)
 

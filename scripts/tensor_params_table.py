@@ -11,6 +11,10 @@ Tensor at 0 or 1 (``f(2, t)`` refused, ``f(t, 3)`` taken: ``fmod``, ``gt``; ``le
 ``end``) get that position, named as minigrad does; those refusing ``f(2, 3)`` while taking ``f(t, 3)`` and ``f(3, t)`` (``pow``,
 ``remainder``: a Number overload each way) need a Tensor among their first two arguments.
 
+Tensor methods are listed only where minigrad's method (without the screen) answers the number:
+a method's screen costs a call, which hot methods that refuse already (``x.matmul(2)``, with
+another exception) are spared.
+
 Run (PyTorch installed): ``PYTHONPATH=. python scripts/tensor_params_table.py > \
 minigrad/_tensor_params_table.py && ruff format minigrad/_tensor_params_table.py``
 """
@@ -87,6 +91,21 @@ def _tensor_in_every_overload(path, name, t, p) -> bool:
     )
 
 
+def _mine_answers(method, p) -> bool:
+    """Whether minigrad's Tensor ``method`` (without its screen) answers a number at ``p``."""
+    method = getattr(method, "__wrapped__", method)
+    x = minigrad.arange(1.0, 7.0).reshape(2, 3)
+    for tail in ([], [x], [x, x], [0.5], [0.5, 0.5]):  # what may follow (lerp's weight)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                method(x, *([x] * p + [2] + tail))
+            except Exception:
+                continue
+        return True
+    return False
+
+
 def tensor_params(path, name):
     """[(position, name)] of ``path.name``'s Tensor-only parameters, PyTorch's positions
     (``self`` not counted for methods); and whether it needs a Tensor among its first two."""
@@ -109,6 +128,8 @@ def tensor_params(path, name):
             fallback = ("input", "other")[p] if path != "Tensor" else "other"
             found.append((p, names[p] if names and p < len(names) else fallback, "Tensor"))
     found.sort()
+    if path == "Tensor" and found and not any(_mine_answers(mine, p) for p, _, _ in found):
+        found = []  # minigrad's method refuses already: no screen (a call) on a hot method
     pair = False
     if path != "Tensor" and not found:
         msg = _torch_call(path, name, [2, 3])
