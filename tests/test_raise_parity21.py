@@ -104,6 +104,7 @@ RAISES = [
     ("pinverse-rcond-tensor", lambda m: m.pinverse(_f(m, 2, 3), _f(m, 4, 5))),
     ("special.round-int", lambda m: m.special.round(m.arange(3))),
     ("rsub-tensor-alpha-positional", lambda m: m.rsub(_f(m, 2, 3), _f(m, 3), 2)),
+    ("dequantize-list-of-floats", lambda m: m.dequantize([_f(m, 2, 3), _f(m, 4, 5)])),
     ("meta-atan2_-no-other", lambda m: _f(m, 2, 3).to("meta").atan2_()),
     ("meta-addmm_-no-matrices", lambda m: _f(m, 2, 3).to("meta").addmm_()),
     ("meta-index_add_-no-index", lambda m: _f(m, 2, 3).to("meta").index_add_()),
