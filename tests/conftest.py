@@ -41,9 +41,14 @@ def pytest_xdist_make_scheduler(config, log):
 # run first: started last, one of them would keep a worker busy after the other ran out of
 # tests to steal. A renamed or removed test here is simply not found.
 SLOW_FIRST = (
-    "test_examples.py::test_digit_classifiers_reach_their_accuracy_with_defaults",  # 7.3 s
+    "test_distributed.py::test_on_two_ranks",  # 11.4 s (all_reduce_ops_and_dtypes; MPI ranks)
+    "test_torch_doc_examples.py::test_pytorch_docstring_examples_give_pytorchs_results",  # 9.3
+    "test_examples.py::test_digit_classifiers_reach_their_accuracy_with_defaults",  # 7.3
+    "test_dtensor.py::test_world_of_one",  # 6.9 (shards_and_replicas; a process)
     "test_benchmarks.py::test_benchmarks_run_and_write_json",  # 6.0
     "test_programs19a.py::test_compile_vs_trace_with_pytorch",  # 6.0
+    "test_programs12b.py::test_longformer_window",  # 4.2
+    "test_programs12b.py::test_albert_sop",  # 4.0
     "test_programs.py::test_learning_pytorch_with_examples",  # 3.9
     "test_onnx.py::test_every_op_table_op_exports_or_names_itself",  # 3.7
     "test_benchmarks.py::test_scaling_quick_prints_every_table",  # 3.4
