@@ -67,7 +67,9 @@ with torch.compiler.set_stance("force_eager"):
     eval_loss = loss_fn(model, x, y).item()
 with torch.no_grad():
     eager_eval = nn.functional.smooth_l1_loss(model(x), y).item()
-max_param_gap = max((p - q).abs().max().item() for p, q in zip(model.parameters(), twin.parameters()))
+max_param_gap = max(
+    (p - q).abs().max().item() for p, q in zip(model.parameters(), twin.parameters())
+)
 torch.compiler.reset()
 after_reset = loss_fn(model, x, y).item()
 state_keys = sorted(opt.state_dict()["state"][0].keys())
