@@ -6,6 +6,16 @@ and each new size traces again."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+
+class _DimRange(NamedTuple):
+    """The range a dynamic dimension was marked with (PyTorch's ``_DimRange``)."""
+
+    dim: int
+    min: int | None
+    max: int | None
+
 
 def _tensor(t, what: str):
     from ..tensor import Tensor
@@ -38,7 +48,7 @@ def mark_dynamic(t, index, *, hint_override=None, min=None, max=None, specialize
     if hint_override:
         t._dynamo_hint_overrides[index] = hint_override
     t._dynamo_dynamic_indices.add(index)
-    t._dynamo_dynamic_range.add((index, min, max))
+    t._dynamo_dynamic_range.add(_DimRange(index, min, max))
     t._has_dynamo_dim_marking = True
 
 

@@ -29,14 +29,15 @@ def _terminal(value) -> bool:
 
 def _walk(state_dict: dict) -> list:
     """``(fqn, key path, container, key)`` of each value stored on its own (see
-    :func:`leaves`); the key path is the tuple of keys and list indices leading to it."""
+    :func:`leaves`); the key path is the tuple of dict keys (as strings, as PyTorch's) and
+    list indices leading to it."""
     out = []
 
     def walk(path: str, keys: tuple, container, key) -> None:
         value = container[key]
         if isinstance(value, dict):
             for k in list(value):
-                walk(f"{path}.{k}", (*keys, k), value, k)
+                walk(f"{path}.{k}", (*keys, str(k)), value, k)
         elif _terminal(value):
             out.append((path, keys, container, key))
         else:
@@ -44,7 +45,7 @@ def _walk(state_dict: dict) -> list:
                 walk(f"{path}.{i}", (*keys, i), value, i)
 
     for key in state_dict:
-        walk(str(key), (key,), state_dict, key)
+        walk(str(key), (str(key),), state_dict, key)
     return out
 
 
