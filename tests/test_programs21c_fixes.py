@@ -277,3 +277,38 @@ def test_dcp_to_torch_save_rebuilds_the_nested_state_dict(tmp_path):
     assert ours[:4] == theirs[:4]
     assert ours[4] == pytest.approx(theirs[4], rel=1e-6)
     assert ours[5] == pytest.approx(theirs[5], rel=1e-6)
+
+
+def _fused_products(lib, dtype_name):
+    lib.manual_seed(0)
+    dt = getattr(lib, dtype_name)
+    i, a, b = (lib.randn(*s).to(dt) for s in ((6, 5), (6, 7), (7, 5)))
+    bi, b1, b2 = (lib.randn(*s).to(dt) for s in ((3, 6, 5), (3, 6, 7), (3, 7, 5)))
+    x, w, bias = (lib.randn(*s).to(dt) for s in ((4, 3, 7), (5, 7), (5,)))
+    outs = [
+        lib.addmm(i, a, b),
+        lib.addmm(i, a, b, beta=0.5, alpha=2.0),
+        lib.baddbmm(bi, b1, b2),
+        lib.addbmm(i, b1, b2),
+        lib.nn.functional.linear(x, w, bias),
+        lib.nn.functional.linear(x[0], w, bias),
+    ]
+    return [o.float().flatten().tolist() for o in outs]
+
+
+@pytest.mark.parametrize("dtype_name", ["float16", "bfloat16"])
+def test_low_precision_addmm_and_linear_round_once_as_pytorch(dtype_name):
+    # float32 products plus the bias, rounded once (a float16 nn.Linear under CPU autocast
+    # rounded the product and then the sum: 1-ulp differences from PyTorch)
+    assert _fused_products(minigrad, dtype_name) == _fused_products(torch, dtype_name)
+
+
+def test_fp16_linear_gradients_match_pytorch():
+    def grads(lib):
+        lib.manual_seed(0)
+        x = lib.randn(4, 6).half().requires_grad_()
+        lin = lib.nn.Linear(6, 3).half()
+        lin(x).float().pow(2).sum().backward()
+        return [t.float().flatten().tolist() for t in (x.grad, lin.weight.grad, lin.bias.grad)]
+
+    assert grads(minigrad) == grads(torch)
