@@ -143,3 +143,22 @@ def test_dcp_stateful_resume(programs):
     assert ours.full_keys == theirs.full_keys and ours.stored == theirs.stored
     assert ours.weight_info == theirs.weight_info == ([16, 6], "torch.float32")
     assert ours.plain_keys == theirs.plain_keys and ours.plain_step == theirs.plain_step == 4.0
+
+
+def test_torchtitan_tp_plan(programs):
+    ours, theirs = _both(programs, "torchtitan_tp_plan")  # SequenceParallel, loss_parallel
+    assert ours.placements == theirs.placements and ours.pred_info == theirs.pred_info
+    assert ours.pred_info == ("DTensor", "S(2)", (3, 6, 24))
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6)
+    assert close(ours.losses, ours.ref_losses, 1e-5, 1e-6) and ours.weight_gap < 1e-5
+
+
+def test_cpu_fp16_autocast_scaler(programs):
+    ours, theirs = _both(programs, "cpu_fp16_autocast_scaler")  # float16 autocast, GradScaler
+    assert ours.dtypes_seen == theirs.dtypes_seen  # which ops autocast lowers on the CPU
+    assert ours.losses[0] == theirs.losses[0]  # the float16 forward rounds as PyTorch's
+    assert ours.first_gap == pytest.approx(theirs.first_gap, rel=1e-3)
+    # later steps: float16 gradients (float32 sums in another order) flip roundings
+    assert close(ours.losses, theirs.losses, 1e-3) and close(ours.norms, theirs.norms, 2e-3)
+    assert close(ours.twin_losses, theirs.twin_losses, 1e-5, 1e-6)
+    assert ours.scales == theirs.scales and ours.conv_grad_dtype == theirs.conv_grad_dtype

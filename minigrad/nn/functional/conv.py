@@ -105,10 +105,14 @@ class Convolution(Op):
         k = math.prod(w.shape[1:])  # (C_in / groups)·kh·kw, also for an empty batch
         # One GEMM per sample and group on a view: the output comes out in NCHW, no transpose.
         per_sample = cols.reshape(g, k, n, ho * wo).transpose(2, 0, 1, 3)
-        y = xp.matmul(w.reshape(g, o // g, k), per_sample).reshape(n, o, ho, wo)
+        wm = w.reshape(g, o // g, k)
+        if x.dtype == "float16":  # as PyTorch's: float32 products and bias, one rounding
+            wm, per_sample = wm.astype("float32"), per_sample.astype("float32")
+            b = None if b is None else b.astype("float32")
+        y = xp.matmul(wm, per_sample).reshape(n, o, ho, wo)
         if b is not None:
             y += b.reshape(1, o, 1, 1)
-        y = y.astype(x.dtype, copy=False)  # bfloat16: NumPy's matmul gives float32
+        y = y.astype(x.dtype, copy=False)  # bfloat16: NumPy's matmul gives float32; float16
         needs = self.needs_input_grad  # empty when not recorded
         if needs and needs[1] and cols.nbytes <= CACHE_BYTES and not _CHUNKED.get():  # dw reads
             self.keep(cols=cols)
