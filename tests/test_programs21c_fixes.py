@@ -351,3 +351,20 @@ def test_low_precision_convolutions_and_math_attention_match_pytorch(dtype_name)
         flips = sum(a != b for a, b in zip(mine, their))  # float32 sums in another order
         assert flips <= max(2, len(their) // 200), (i, flips)  # can flip a rounding or two
         assert mine == pytest.approx(their, rel=2e-2, abs=2e-2), i
+
+
+def _conv_grads(lib, dtype_name):
+    lib.manual_seed(0)
+    dt, F = getattr(lib, dtype_name), lib.nn.functional
+    x = lib.randn(5, 4, 7, 7).to(dt).requires_grad_()
+    w, b = lib.randn(6, 2, 3, 3).to(dt).requires_grad_(), lib.randn(6).to(dt).requires_grad_()
+    y = F.conv2d(x, w, b, stride=2, padding=1, groups=2)
+    y.backward(lib.randn(*y.shape).to(dt))
+    return [t.grad.float().flatten().tolist() for t in (x, w, b)]
+
+
+@pytest.mark.parametrize("dtype_name", ["float16", "bfloat16"])
+def test_low_precision_conv_gradients_round_as_pytorchs(dtype_name):
+    # bfloat16 (oneDNN): float32 throughout, one rounding; float16 (PyTorch's slow path): the
+    # weight gradient is one fused multiply-add per sample into a float16 sum
+    assert _conv_grads(minigrad, dtype_name) == _conv_grads(torch, dtype_name)
