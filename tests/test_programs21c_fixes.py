@@ -368,3 +368,16 @@ def test_low_precision_conv_gradients_round_as_pytorchs(dtype_name):
     # bfloat16 (oneDNN): float32 throughout, one rounding; float16 (PyTorch's slow path): the
     # weight gradient is one fused multiply-add per sample into a float16 sum
     assert _conv_grads(minigrad, dtype_name) == _conv_grads(torch, dtype_name)
+
+
+def _softmax_grad(lib, dtype_name):
+    lib.manual_seed(0)
+    s = lib.randn(24, 10, 10).to(getattr(lib, dtype_name)).requires_grad_()
+    s.softmax(-1).backward(lib.randn(24, 10, 10).to(s.dtype))
+    return s.grad.float().flatten().tolist()
+
+
+@pytest.mark.parametrize("dtype_name", ["float16", "bfloat16"])
+def test_low_precision_softmax_gradient_is_computed_in_float32(dtype_name):
+    # y·(g - Σ g·y) in float32, rounded once, as PyTorch's kernel (it rounded each step)
+    assert _softmax_grad(minigrad, dtype_name) == _softmax_grad(torch, dtype_name)
