@@ -59,7 +59,7 @@ def _check_agree(plans: list) -> None:
                 )
 
 
-def _metadata(plans: list, written: list) -> Metadata:
+def _metadata(plans: list, written: list, paths: dict) -> Metadata:
     """The index rank 0 writes: each key's kind, size and dtype and its chunks, and where
     their bytes lie."""
     from ... import Size, dtypes
@@ -77,7 +77,7 @@ def _metadata(plans: list, written: list) -> Metadata:
             storage[(fqn, offsets)] = (file, start, nbytes)
             if offsets is not None:
                 entries[fqn].chunks.append(ChunkStorageMetadata(Size(offsets), Size(sizes)))
-    return Metadata(entries, storage_data=storage)
+    return Metadata(entries, planner_data=paths, storage_data=storage)
 
 
 def save(
@@ -129,7 +129,7 @@ def save(
             if (fqn, offsets) not in held]  # fmt: skip
     where = _plan.on_every_rank(lambda: writer.write_data(rank, mine), no_dist, "dcp.save")
     written = _plan.gather_to_all(where, no_dist)
-    meta = _metadata(plans, written)
+    meta = _metadata(plans, written, _plan.key_paths(state_dict))
     _plan.on_every_rank(
         lambda: writer.finish(meta) if rank == 0 else None, no_dist, "dcp.save (metadata)"
     )
