@@ -39,7 +39,7 @@ def test_scalars_histograms_text(tmp_path):
     )
     assert hist.sum == pytest.approx(weights.sum().item(), abs=1e-3)
     counted = events.Histograms("counted")[0].histogram_value
-    assert list(counted.bucket) == [2.0] * 5
+    assert list(counted.bucket) == [0.0] + [2.0] * 5  # one empty bucket on the left, as PyTorch
     text = events.Tensors("notes/text_summary")[0].tensor_proto.string_val
     assert text == [b"minigrad **run**"]
 

@@ -6,6 +6,7 @@ Built with the protobuf classes that the ``tensorboard`` package ships (no Tenso
 
 from __future__ import annotations
 
+import functools
 import io
 import time
 
@@ -36,43 +37,51 @@ def scalar(tag: str, value) -> Summary:
     return Summary(value=[Summary.Value(tag=tag, simple_value=float(value.reshape(()).item()))])
 
 
-def _tensorflow_limits() -> np.ndarray:
-    """TensorFlow's default bucket edges: ±1e-12·1.1^k up to 1e20, and 0 (as PyTorch uses)."""
-    pos = 1e-12 * 1.1 ** np.arange(int(np.ceil(np.log(1e20 / 1e-12) / np.log(1.1))))
-    return np.concatenate([-pos[::-1], [0.0], pos, [np.finfo(np.float64).max]])
+@functools.lru_cache(maxsize=1)
+def tensorflow_bins() -> np.ndarray:
+    """TensorFlow's default bucket edges, as PyTorch builds them: ±1e-12 grown by a factor 1.1
+    (multiplied step by step, so the edges round as PyTorch's do) while below 1e20, and 0."""
+    pos = np.cumprod(np.append(1e-12, np.full(int(np.log(1e32) / np.log(1.1)) + 1, 1.1)))
+    pos = pos[pos < 1e20]
+    return np.concatenate([-pos[::-1], [0.0], pos])
+
+
+def _subsample(counts: np.ndarray, limits: np.ndarray, max_bins: int):
+    """Merge runs of ``len(counts) // max_bins`` buckets (the last run padded with empties)."""
+    step = len(counts) // max_bins
+    counts = np.pad(counts, (0, -len(counts) % step)).reshape(-1, step).sum(axis=-1)
+    return counts, np.append(limits[:-1:step], limits[-1])
+
+
+def make_histogram(values, bins, max_bins=None) -> HistogramProto:
+    """A HistogramProto of ``values`` over ``numpy.histogram``'s ``bins``: buckets outside the
+    data's support dropped, one empty bucket kept on the left (TensorBoard stores right edges
+    only, so that bucket carries the leftmost edge)."""
+    values = np.asarray(values).reshape(-1)
+    if values.size == 0:
+        raise ValueError("add_histogram: the input has no element")
+    counts, limits = np.histogram(values, bins=bins)
+    if max_bins is not None and len(counts) > max_bins:
+        counts, limits = _subsample(counts, limits, max_bins)
+    nonzero = np.flatnonzero(counts)
+    first, last = (nonzero[0], nonzero[-1]) if nonzero.size else (0, len(counts) - 1)
+    kept = counts[first - 1 : last + 1] if first > 0 else np.concatenate([[0], counts[: last + 1]])
+    return HistogramProto(
+        min=values.min(),
+        max=values.max(),
+        num=len(values),
+        sum=values.sum(),
+        sum_squares=values.dot(values),
+        bucket_limit=limits[first : last + 2].tolist(),
+        bucket=kept.tolist(),
+    )
 
 
 def histogram(tag: str, values, bins="tensorflow", max_bins=None) -> Summary:
     """A histogram summary; ``bins`` as ``numpy.histogram`` takes it, or ``"tensorflow"``."""
-    data = to_numpy(values).astype(np.float64).reshape(-1)
-    if data.size == 0:
-        raise ValueError(f"add_histogram: {tag!r} got an empty array")
     if isinstance(bins, str) and bins == "tensorflow":
-        limits = _tensorflow_limits()
-        counts = np.bincount(np.searchsorted(limits, data, side="left"), minlength=len(limits))
-        counts = counts[: len(limits)]
-    else:
-        counts, edges = np.histogram(data, bins=bins)
-        limits = edges[1:]
-    if max_bins is not None and len(counts) > max_bins:
-        step = -(-len(counts) // max_bins)
-        counts = np.add.reduceat(counts, np.arange(0, len(counts), step))
-        limits = limits[
-            np.minimum(np.arange(step - 1, len(limits) + step - 1, step), len(limits) - 1)
-        ]
-    nonzero = np.flatnonzero(counts)
-    lo, hi = nonzero[0], nonzero[-1] + 1
-    # Keep one empty bucket on each side, as TensorFlow does, so the plot starts at zero.
-    lo, hi = max(lo - 1, 0), min(hi + 1, len(counts))
-    hist = HistogramProto(
-        min=float(data.min()),
-        max=float(data.max()),
-        num=float(data.size),
-        sum=float(data.sum()),
-        sum_squares=float(np.dot(data, data)),
-        bucket_limit=limits[lo:hi].tolist(),
-        bucket=counts[lo:hi].astype(np.float64).tolist(),
-    )
+        bins = tensorflow_bins()
+    hist = make_histogram(to_numpy(values).astype(float), bins, max_bins)
     return Summary(value=[Summary.Value(tag=tag, histo=hist)])
 
 
