@@ -70,7 +70,7 @@ def test_images_and_figure(tmp_path):
     assert (chw.height, chw.width) == (8, 6)
     assert events.Images("hw")[0].width == 4
     batch = events.Images("batch")[0]
-    assert (batch.height, batch.width) == (12, 42)  # 4 images in a row, 2 pixels apart
+    assert (batch.height, batch.width) == (8, 32)  # 4 images in a row, edge to edge (PyTorch)
     assert (events.Images("figure")[0].width, events.Images("figure")[0].height) == (100, 50)
     assert not plt.get_fignums()  # closed after logging
 

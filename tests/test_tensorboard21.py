@@ -42,3 +42,100 @@ def test_histogram_proto_equals_pytorchs(values, bins, max_bins):
     expected = tsummary.histogram("h", torch.tensor(values), torch_bins, max_bins=max_bins)
     got = _summary.histogram("h", values, bins, max_bins)
     assert got.SerializeToString() == expected.SerializeToString()
+
+
+def _events(logdir):
+    """{relative run dir: [(step, summary or graph bytes)]} from every event file under logdir."""
+    from tensorboard.backend.event_processing.event_file_loader import LegacyEventFileLoader
+
+    runs = {}
+    for path in sorted(logdir.rglob("events.out.tfevents.*")):
+        events = []
+        for event in LegacyEventFileLoader(str(path)).Load():
+            if event.HasField("summary"):
+                events.append((event.step, event.summary.SerializeToString()))
+            elif event.HasField("graph_def"):
+                events.append((event.step, event.graph_def))
+        runs[str(path.parent.relative_to(logdir))] = events
+    return runs
+
+
+def _log_plugins(lib, writer):
+    rng = np.random.default_rng(1)
+    img = rng.random((3, 10, 12)).astype(np.float32)
+    writer.add_tensor("t", lib.tensor(rng.standard_normal((2, 3))), 1)
+    writer.add_tensor("ti", lib.tensor(np.arange(4)), 2)
+    writer.add_tensor("tb", lib.tensor(np.array([True, False])), 2)
+    writer.add_histogram_raw("raw", -1.0, 2.0, 5, 3.5, 9.25, [0.0, 1.0, 2.0], [1, 2, 2], 3)
+    writer.add_audio("snd", lib.tensor(np.sin(np.arange(200) / 5.0)), 4, sample_rate=8000)
+    labels = rng.integers(0, 2, 40)
+    preds = rng.random(40)
+    writer.add_pr_curve("pr", lib.tensor(labels), lib.tensor(preds), 5)
+    writer.add_pr_curve("pr_w", labels, preds, 5, num_thresholds=200, weights=preds)
+    counts = [np.array([3.0, 2.0, 1.0])] * 6
+    writer.add_pr_curve_raw("prr", *counts, 6, num_thresholds=3)
+    writer.add_custom_scalars({"cat": {"loss": ["Multiline", ["a", "b"]], "m": ["Margin", "xyz"]}})
+    writer.add_custom_scalars_multilinechart(["a", "b"], category="c1", title="t1")
+    writer.add_custom_scalars_marginchart(["v", "lo", "hi"])
+    verts = rng.random((1, 4, 3)).astype(np.float32)
+    faces = np.array([[[0, 1, 2], [1, 2, 3]]])
+    colors = np.full((1, 4, 3), 200, dtype=np.uint8)
+    writer.add_mesh("mesh", lib.tensor(verts), lib.tensor(colors), lib.tensor(faces), None, 7)
+    writer.add_mesh("cloud", lib.tensor(verts), config_dict={"camera": {"fov": 75}}, global_step=8)
+    writer.add_image("img", lib.tensor(img), 9)
+    writer.add_image("hwc", img.transpose(1, 2, 0), 9, dataformats="HWC")
+    writer.add_image("hw", (img[0] * 255).astype(np.uint8), 9, dataformats="HW")
+    writer.add_images("nhwc", lib.tensor(rng.random((10, 4, 5, 1))), 9, dataformats="NHWC")
+    boxes = lib.tensor(np.array([[1.0, 1.0, 6.0, 7.0], [2.0, 0.0, 9.0, 5.0]]))
+    writer.add_image_with_boxes("boxes", lib.tensor(img), boxes, 10, labels=["a", "b"])
+    writer.add_image_with_boxes("boxes2", lib.tensor(img), boxes, 10, rescale=2, labels="x")
+    writer.add_text("txt", "hello **there**", 11)
+
+
+def _compare(tmp_path, log):
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+    import minigrad
+    from minigrad.utils.tensorboard import SummaryWriter
+
+    for name, lib, writer_cls in (("t", torch, TorchWriter), ("m", minigrad, SummaryWriter)):
+        with writer_cls(tmp_path / name) as writer:
+            log(lib, writer)
+    return _events(tmp_path / "t"), _events(tmp_path / "m")
+
+
+def test_plugin_summaries_equal_pytorchs(tmp_path):
+    expected, got = _compare(tmp_path, _log_plugins)
+    assert got == expected
+
+
+def test_add_video_without_moviepy_prints_as_pytorch(tmp_path, capsys):
+    try:
+        import moviepy  # noqa: F401
+
+        pytest.skip("moviepy is installed")
+    except ImportError:
+        pass
+
+    def log(lib, writer):
+        writer.add_video("v", lib.tensor(np.random.default_rng(0).random((3, 2, 3, 4, 4))), 1)
+
+    expected, got = _compare(tmp_path, log)
+    assert got == expected
+    assert capsys.readouterr().out.count("add_video needs package moviepy") == 2
+
+
+def test_add_onnx_graph_equals_pytorchs(tmp_path, capsys):
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])
+    nodes = [
+        helper.make_node("Relu", ["x"], ["h"]),
+        helper.make_node("LeakyRelu", ["h"], ["y"], alpha=0.1),
+    ]
+    model = helper.make_model(helper.make_graph(nodes, "g", [x], [y]))
+    onnx.save(model, str(tmp_path / "m.onnx"))
+    expected, got = _compare(tmp_path, lambda lib, w: w.add_onnx_graph(str(tmp_path / "m.onnx")))
+    assert got == expected and len(got["."]) == 1

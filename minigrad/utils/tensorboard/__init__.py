@@ -21,12 +21,13 @@ except ImportError:  # pragma: no cover - depends on the environment
         "minigrad.utils.tensorboard needs the tensorboard package: pip install tensorboard"
     ) from None
 
-from . import _summary
+from . import _image, _summary
+from ._more import PluginMethods
 
 __all__ = ["SummaryWriter"]
 
 
-class SummaryWriter:
+class SummaryWriter(PluginMethods):
     """Writes scalars, histograms, images, figures, text, hyperparameters, embeddings and the
     model graph to event files in ``log_dir`` for TensorBoard, with ``torch.utils.tensorboard``'s API.
 
@@ -128,24 +129,19 @@ class SummaryWriter:
         self._add(_summary.histogram(tag, values, bins, max_bins), global_step, walltime)
 
     def add_image(self, tag: str, img_tensor, global_step=None, walltime=None, dataformats="CHW"):
-        """Log one image: floats in [0, 1] or uint8, laid out as ``dataformats`` (CHW, HWC, HW)."""
-        self._add(_summary.image(tag, img_tensor, dataformats), global_step, walltime)
+        """Log one image: floats in [0, 1] or uint8, laid out as ``dataformats`` (CHW, HWC, HW,
+        or any order of those letters)."""
+        self._add(_image.image(tag, img_tensor, dataformats), global_step, walltime)
 
     def add_images(self, tag: str, img_tensor, global_step=None, walltime=None, dataformats="NCHW"):
-        """Log a batch of images (NCHW or NHWC), tiled into one grid image."""
-        self._add(_summary.images(tag, img_tensor, dataformats), global_step, walltime)
+        """Log a batch of images (NCHW, NHWC, ...) tiled edge to edge, 8 per row, as PyTorch."""
+        self._add(_image.image(tag, img_tensor, dataformats), global_step, walltime)
 
     def add_figure(self, tag: str, figure, global_step=None, close: bool = True, walltime=None):
-        """Log a matplotlib figure (or a list of them) as an image; closes it by default."""
-        if isinstance(figure, (list, tuple)):
-            import numpy as np
-
-            arrays = [_summary.figure_to_array(f, close) for f in figure]
-            batch = np.stack(arrays).transpose(0, 3, 1, 2)
-            self._add(_summary.images(tag, batch), global_step, walltime)
-        else:
-            array = _summary.figure_to_array(figure, close)
-            self._add(_summary.image(tag, array, "HWC"), global_step, walltime)
+        """Log a matplotlib figure (or a list of them) as an RGB image; closes it by default."""
+        layout = "NCHW" if isinstance(figure, list) else "CHW"
+        array = _image.figure_to_image(figure, close)
+        self._add(_image.image(tag, array, layout), global_step, walltime)
 
     def add_text(self, tag: str, text_string: str, global_step=None, walltime=None):
         """Log text (Markdown) under ``tag``."""

@@ -61,3 +61,30 @@ def model_graph(model, input_to_model) -> list:
         if isinstance(t, Tensor):
             nodes.append((f"output/output_{i}", "IO Node", [source(t)], tuple(t.shape), {}))
     return nodes
+
+
+def onnx_graph_def(path):
+    """A GraphDef of the ONNX model at ``path``: its inputs and outputs as ``Variable`` nodes,
+    each ONNX node named by its first output with its attributes as one string, as PyTorch's."""
+    import onnx
+    from tensorboard.compat.proto import attr_value_pb2, graph_pb2, node_def_pb2, versions_pb2
+    from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
+
+    graph = onnx.load(path).graph
+    nodes = []
+    for value in [*graph.input, *graph.output]:
+        dims = [TensorShapeProto.Dim(size=d.dim_value) for d in value.type.tensor_type.shape.dim]
+        attr = {
+            "dtype": attr_value_pb2.AttrValue(type=value.type.tensor_type.elem_type),
+            "shape": attr_value_pb2.AttrValue(shape=TensorShapeProto(dim=dims)),
+        }
+        nodes.append(node_def_pb2.NodeDef(name=value.name, op="Variable", attr=attr))
+    for node in graph.node:
+        fields = [" = ".join(str(f[1]) for f in a.ListFields()) for a in node.attribute]
+        params = attr_value_pb2.AttrValue(s=", ".join(fields).encode("utf-8"))
+        nodes.append(
+            node_def_pb2.NodeDef(
+                name=node.output[0], op=node.op_type, input=node.input, attr={"parameters": params}
+            )
+        )
+    return graph_pb2.GraphDef(node=nodes, versions=versions_pb2.VersionDef(producer=22))

@@ -1,4 +1,4 @@
-"""Summary protos for TensorBoard: scalars, histograms, images, text, hparams, graphs.
+"""Summary protos for TensorBoard: scalars, histograms, text, hparams, graphs.
 
 Built with the protobuf classes that the ``tensorboard`` package ships (no TensorFlow), as
 ``torch.utils.tensorboard.summary`` does.
@@ -7,7 +7,6 @@ Built with the protobuf classes that the ``tensorboard`` package ships (no Tenso
 from __future__ import annotations
 
 import functools
-import io
 import time
 
 import numpy as np
@@ -83,84 +82,6 @@ def histogram(tag: str, values, bins="tensorflow", max_bins=None) -> Summary:
         bins = tensorflow_bins()
     hist = make_histogram(to_numpy(values).astype(float), bins, max_bins)
     return Summary(value=[Summary.Value(tag=tag, histo=hist)])
-
-
-def _hwc_uint8(array: np.ndarray, dataformats: str) -> np.ndarray:
-    """An (H, W, C) uint8 image from an image in ``dataformats`` (CHW, HWC, HW)."""
-    dataformats = dataformats.upper()
-    if array.ndim != len(dataformats):
-        raise ValueError(
-            f"add_image: dataformats {dataformats!r} needs a {len(dataformats)}-d array, got "
-            f"shape {array.shape}"
-        )
-    if dataformats == "HW":
-        array = array[:, :, None]
-    elif dataformats == "CHW":
-        array = array.transpose(1, 2, 0)
-    elif dataformats != "HWC":
-        raise ValueError(f"add_image: dataformats must be CHW, HWC or HW, got {dataformats!r}")
-    if array.shape[2] == 1:
-        array = np.repeat(array, 3, axis=2)
-    if array.dtype != np.uint8:  # floats in [0, 1], as PyTorch expects
-        array = (np.clip(array.astype(np.float64), 0, 1) * 255).round().astype(np.uint8)
-    return array
-
-
-def make_grid(images: np.ndarray, ncols: int = 8, padding: int = 2) -> np.ndarray:
-    """(N, C, H, W) images tiled in rows of ``ncols`` on a black background → (C, H', W')."""
-    n, c, h, w = images.shape
-    ncols = min(ncols, n)
-    nrows = -(-n // ncols)
-    grid = np.zeros(
-        (c, nrows * (h + padding) + padding, ncols * (w + padding) + padding), images.dtype
-    )
-    for i in range(n):
-        r, k = divmod(i, ncols)
-        y, x = padding + r * (h + padding), padding + k * (w + padding)
-        grid[:, y : y + h, x : x + w] = images[i]
-    return grid
-
-
-def image(tag: str, img, dataformats: str = "CHW") -> Summary:
-    from PIL import Image
-
-    array = _hwc_uint8(to_numpy(img), dataformats)
-    height, width, channels = array.shape
-    buffer = io.BytesIO()
-    Image.fromarray(array[:, :, :3] if channels > 4 else array).save(buffer, format="PNG")
-    proto = Summary.Image(
-        height=height,
-        width=width,
-        colorspace=channels,
-        encoded_image_string=buffer.getvalue(),
-    )
-    return Summary(value=[Summary.Value(tag=tag, image=proto)])
-
-
-def images(tag: str, imgs, dataformats: str = "NCHW") -> Summary:
-    array = to_numpy(imgs)
-    dataformats = dataformats.upper()
-    if dataformats == "NHWC":
-        array = array.transpose(0, 3, 1, 2)
-    elif dataformats != "NCHW":
-        raise ValueError(f"add_images: dataformats must be NCHW or NHWC, got {dataformats!r}")
-    if array.ndim != 4:
-        raise ValueError(f"add_images: expected a 4-d batch of images, got shape {array.shape}")
-    return image(tag, make_grid(array), "CHW")
-
-
-def figure_to_array(figure, close: bool = True) -> np.ndarray:
-    """A matplotlib figure rendered to an (H, W, 4) uint8 RGBA array."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    canvas = FigureCanvasAgg(figure)
-    canvas.draw()
-    array = np.asarray(canvas.buffer_rgba()).copy()
-    if close:
-        import matplotlib.pyplot as plt
-
-        plt.close(figure)
-    return array
 
 
 def _plugin_metadata(name: str, content: bytes = b"") -> SummaryMetadata:
