@@ -88,7 +88,7 @@ def test_hparams(tmp_path):
     start = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info
     assert start.hparams["lr"].number_value == 0.1
     assert start.hparams["optimizer"].string_value == "sgd"
-    assert start.hparams["bn"].bool_value is True
+    assert start.hparams["bn"].number_value == 1.0  # a bool is an int to PyTorch: a number
 
 
 def test_add_graph_and_purge_step(tmp_path):
@@ -147,7 +147,3 @@ def test_add_embedding_writes_the_projector_files_as_pytorch(tmp_path):
         got = np.loadtxt(tmp_path / "m" / rel, delimiter="\t", ndmin=2)
         want = np.loadtxt(tmp_path / "t" / rel, delimiter="\t", ndmin=2)
         np.testing.assert_allclose(got, want, rtol=1e-6)
-    with pytest.raises(NotImplementedError, match="label_img"):
-        SummaryWriter(str(tmp_path / "x")).add_embedding(
-            minigrad.zeros(2, 2), label_img=minigrad.zeros(2, 1, 2, 2)
-        )

@@ -44,8 +44,20 @@ def test_histogram_proto_equals_pytorchs(values, bins, max_bins):
     assert got.SerializeToString() == expected.SerializeToString()
 
 
+def _canonical(summary):
+    """The summary with hparams plugin data re-serialized deterministically (map order sorted)."""
+    from tensorboard.plugins.hparams.plugin_data_pb2 import HParamsPluginData
+
+    for value in summary.value:
+        data = value.metadata.plugin_data
+        if data.plugin_name == "hparams":
+            parsed = HParamsPluginData.FromString(data.content)
+            data.content = parsed.SerializeToString(deterministic=True)
+    return summary
+
+
 def _events(logdir):
-    """{relative run dir: [(step, summary or graph bytes)]} from every event file under logdir."""
+    """{run dir: [(step, Summary or graph bytes)]} from every event file under logdir."""
     from tensorboard.backend.event_processing.event_file_loader import LegacyEventFileLoader
 
     runs = {}
@@ -53,7 +65,7 @@ def _events(logdir):
         events = []
         for event in LegacyEventFileLoader(str(path)).Load():
             if event.HasField("summary"):
-                events.append((event.step, event.summary.SerializeToString()))
+                events.append((event.step, _canonical(event.summary)))
             elif event.HasField("graph_def"):
                 events.append((event.step, event.graph_def))
         runs[str(path.parent.relative_to(logdir))] = events
@@ -139,3 +151,43 @@ def test_add_onnx_graph_equals_pytorchs(tmp_path, capsys):
     onnx.save(model, str(tmp_path / "m.onnx"))
     expected, got = _compare(tmp_path, lambda lib, w: w.add_onnx_graph(str(tmp_path / "m.onnx")))
     assert got == expected and len(got["."]) == 1
+
+
+def _log_core(lib, writer):
+    writer.add_scalar("s", lib.tensor(2.5), 1)
+    writer.add_scalar("s_new", 0.1, 1, new_style=True)
+    writer.add_scalar("s_double", 0.1, 1, new_style=True, double_precision=True)
+    writer.add_scalars("run/loss", {"train": 1.0, "val/x": lib.tensor([2.0])}, 3, walltime=5.0)
+    writer.add_histogram("w", lib.tensor(np.linspace(-1, 1, 32).reshape(4, 8)), 2)
+    writer.add_text("note", "minigrad *ok*", 4)
+    hparams = {"lr": 0.1, "opt": "adam", "flag": True, "n": 3, "t": lib.tensor([0.5])}
+    domains = {"opt": ["adam", "sgd"], "n": [3, 4]}
+    writer.add_hparams(hparams, {"acc": 0.9}, domains, run_name="hp", global_step=6)
+
+
+def test_core_summaries_and_run_layout_equal_pytorchs(tmp_path):
+    expected, got = _compare(tmp_path, _log_core)
+    assert sorted(got) == ["."] + ["hp", "run_loss_train", "run_loss_val/x"]
+    assert got == expected
+
+
+def test_add_embedding_files_equal_pytorchs_byte_for_byte(tmp_path):
+    rng = np.random.default_rng(2)
+    mat, images = rng.standard_normal((5, 3)).astype(np.float32), rng.random((5, 3, 4, 4))
+
+    def log(lib, writer):
+        writer.add_embedding(lib.tensor(mat), list("abcde"), tag="a/b%c")
+        writer.add_embedding(
+            lib.tensor(np.arange(10).reshape(5, 2)),
+            [["x", i] for i in range(5)],
+            label_img=lib.tensor(images),
+            global_step=2,
+            metadata_header=["name", "i"],
+        )
+
+    _compare(tmp_path, log)
+    files = sorted(p.relative_to(tmp_path / "t") for p in (tmp_path / "t").rglob("*.*"))
+    files = [f for f in files if "tfevents" not in str(f)]
+    assert len(files) == 6
+    for rel in files:
+        assert (tmp_path / "m" / rel).read_bytes() == (tmp_path / "t" / rel).read_bytes(), rel

@@ -7,7 +7,6 @@ Built with the protobuf classes that the ``tensorboard`` package ships (no Tenso
 from __future__ import annotations
 
 import functools
-import time
 
 import numpy as np
 from tensorboard.compat.proto import (
@@ -29,11 +28,21 @@ def to_numpy(value) -> np.ndarray:
     return np.asarray(value)
 
 
-def scalar(tag: str, value) -> Summary:
-    value = to_numpy(value)
-    if value.size != 1:
+def scalar(tag: str, value, new_style: bool = False, double_precision: bool = False) -> Summary:
+    """A scalar summary: TensorBoard's classic ``simple_value``, or with ``new_style`` a float
+    (``double_precision``: double) tensor under the ``scalars`` plugin, as PyTorch writes."""
+    value = to_numpy(value).squeeze()
+    if value.ndim != 0:
         raise ValueError(f"add_scalar: {tag!r} needs a single number, got shape {value.shape}")
-    return Summary(value=[Summary.Value(tag=tag, simple_value=float(value.reshape(()).item()))])
+    number = float(value)
+    if not new_style:
+        return Summary(value=[Summary.Value(tag=tag, simple_value=number)])
+    if double_precision:
+        proto = tensor_pb2.TensorProto(double_val=[number], dtype="DT_DOUBLE")
+    else:
+        proto = tensor_pb2.TensorProto(float_val=[number], dtype="DT_FLOAT")
+    meta = _plugin_metadata("scalars")
+    return Summary(value=[Summary.Value(tag=tag, tensor=proto, metadata=meta)])
 
 
 @functools.lru_cache(maxsize=1)
@@ -104,36 +113,55 @@ def text(tag: str, text_string: str) -> Summary:
     return Summary(value=[value])
 
 
+def _check_domains(hparam_dict: dict, domains) -> dict:
+    domains = domains or {}
+    if not isinstance(domains, dict):
+        raise TypeError("parameter: hparam_domain_discrete should be a dictionary, nothing logged.")
+    for k, v in domains.items():
+        if (
+            k not in hparam_dict
+            or not isinstance(v, list)
+            or not all(isinstance(d, type(hparam_dict[k])) for d in v)
+        ):
+            raise TypeError(
+                f"parameter: hparam_domain_discrete[{k}] should be a list of same type as "
+                f"hparam_dict[{k}]."
+            )
+    return domains
+
+
+def _hparam_value(key: str, v):
+    """(struct field, value, DataType name) of one hyperparameter, as PyTorch sorts them: a bool
+    is an int there, so it is logged as a number; a tensor as its first element."""
+    if isinstance(v, (int, float)):
+        return "number_value", v, "DATA_TYPE_FLOAT64"
+    if isinstance(v, str):
+        return "string_value", v, "DATA_TYPE_STRING"
+    if hasattr(v, "detach") and hasattr(v, "numpy"):
+        return "number_value", to_numpy(v).reshape(-1)[0], None
+    raise ValueError("value should be one of int, float, str, bool, or torch.Tensor")
+
+
 def hparams(hparam_dict: dict, metric_dict: dict, hparam_domain_discrete=None):
     """The three summaries of the HParams plugin: experiment, session start, session end."""
     from google.protobuf import struct_pb2
     from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 
-    infos, values = [], {}
+    if not isinstance(hparam_dict, dict) or not isinstance(metric_dict, dict):
+        raise TypeError("hparam_dict and metric_dict should be dictionary.")
+    domains = _check_domains(hparam_dict, hparam_domain_discrete)
+    infos, start = [], plugin_data_pb2.SessionStartInfo()
     for key, v in hparam_dict.items():
         if v is None:
             continue
-        if hasattr(v, "item") and not isinstance(v, (str, bool)):
-            v = v.item()
-        if isinstance(v, bool):
-            values[key] = struct_pb2.Value(bool_value=v)
-            kind = api_pb2.DATA_TYPE_BOOL
-        elif isinstance(v, (int, float)):
-            values[key] = struct_pb2.Value(number_value=float(v))
-            kind = api_pb2.DATA_TYPE_FLOAT64
-        elif isinstance(v, str):
-            values[key] = struct_pb2.Value(string_value=v)
-            kind = api_pb2.DATA_TYPE_STRING
-        else:
-            raise ValueError(
-                f"add_hparams: value of {key!r} must be a bool, int, float, str or tensor, got "
-                f"{type(v).__name__}"
-            )
-        info = api_pb2.HParamInfo(name=key, type=kind)
-        if hparam_domain_discrete and key in hparam_domain_discrete:
-            listed = struct_pb2.ListValue()
-            listed.extend(hparam_domain_discrete[key])
-            info.domain_discrete.CopyFrom(listed)
+        field, value, kind = _hparam_value(key, v)
+        setattr(start.hparams[key], field, value)
+        info = api_pb2.HParamInfo(
+            name=key, type=api_pb2.DataType.Value(kind or "DATA_TYPE_FLOAT64")
+        )
+        if kind and key in domains:
+            listed = [struct_pb2.Value(**{field: d}) for d in domains[key]]
+            info.domain_discrete.CopyFrom(struct_pb2.ListValue(values=listed))
         infos.append(info)
     metrics = [api_pb2.MetricInfo(name=api_pb2.MetricName(tag=k)) for k in metric_dict]
 
@@ -143,21 +171,13 @@ def hparams(hparam_dict: dict, metric_dict: dict, hparam_domain_discrete=None):
         meta = _plugin_metadata(metadata.PLUGIN_NAME, data.SerializeToString())
         return Summary(value=[Summary.Value(tag=tag, metadata=meta)])
 
-    experiment = wrap(
-        metadata.EXPERIMENT_TAG,
-        "experiment",
-        api_pb2.Experiment(hparam_infos=infos, metric_infos=metrics),
+    experiment = api_pb2.Experiment(hparam_infos=infos, metric_infos=metrics)
+    end = plugin_data_pb2.SessionEndInfo(status=api_pb2.STATUS_SUCCESS)
+    return (
+        wrap(metadata.EXPERIMENT_TAG, "experiment", experiment),
+        wrap(metadata.SESSION_START_INFO_TAG, "session_start_info", start),
+        wrap(metadata.SESSION_END_INFO_TAG, "session_end_info", end),
     )
-    start = plugin_data_pb2.SessionStartInfo(start_time_secs=time.time())
-    for key, v in values.items():
-        start.hparams[key].CopyFrom(v)
-    session_start = wrap(metadata.SESSION_START_INFO_TAG, "session_start_info", start)
-    session_end = wrap(
-        metadata.SESSION_END_INFO_TAG,
-        "session_end_info",
-        plugin_data_pb2.SessionEndInfo(status=api_pb2.STATUS_SUCCESS),
-    )
-    return experiment, session_start, session_end
 
 
 def graph_def(nodes) -> graph_pb2.GraphDef:
