@@ -100,10 +100,12 @@ def test_add_graph_and_purge_step(tmp_path):
     conv = nodes["Sequential/Conv2d[0]/Convolution_0"]
     assert list(conv.input) == [
         "input/input_0",
-        "Sequential/Conv2d[0]/weight",
-        "Sequential/Conv2d[0]/bias",
+        "Sequential/Conv2d[0]/weight/weight",
+        "Sequential/Conv2d[0]/bias/bias",
     ]
-    linear = next(n for n in graph.node if n.op == "Linear")
+    assert conv.op == "aten::_convolution" and conv.attr["attr"].s == b"{}"
+    assert nodes["Sequential/Conv2d[0]/bias/bias"].op == "prim::GetAttr"
+    linear = next(n for n in graph.node if n.op == "aten::linear")
     assert [d.size for d in linear.attr["_output_shapes"].list.shape[0].dim] == [2, 3]
     assert nodes["output/output_0"].input == [linear.name]
 

@@ -191,3 +191,36 @@ def test_add_embedding_files_equal_pytorchs_byte_for_byte(tmp_path):
     assert len(files) == 6
     for rel in files:
         assert (tmp_path / "m" / rel).read_bytes() == (tmp_path / "t" / rel).read_bytes(), rel
+
+
+def _graph_layout(nodes):
+    """Sorted (op, scope) of the nodes minus PyTorch's constant plumbing, and GetAttr names."""
+    nodes = [n for n in nodes if n.op not in ("prim::Constant", "prim::ListConstruct")]
+    ops = sorted((n.op, n.name.rpartition("/")[0]) for n in nodes)
+    # PyTorch's JIT suffixes repeated debug names (weight.1); minigrad's names carry no suffix
+    return ops, sorted(n.name.split(".")[0] for n in nodes if n.op == "prim::GetAttr")
+
+
+def test_add_graph_layout_follows_pytorchs_for_an_mlp_with_a_submodule():
+    from torch.utils.tensorboard._pytorch_graph import graph
+
+    import minigrad
+    from minigrad.utils.tensorboard._graph import model_graph
+    from minigrad.utils.tensorboard._summary import graph_def
+
+    def build(nn):
+        class Block(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.body = nn.Sequential(nn.Linear(3, 4), nn.ReLU())
+                self.head = nn.Linear(4, 2)
+
+            def forward(self, x):
+                return self.head(self.body(x))
+
+        return Block()
+
+    expected = graph(build(torch.nn), torch.zeros(2, 3))[0].node
+    got = graph_def(model_graph(build(minigrad.nn), minigrad.zeros(2, 3))).node
+    assert _graph_layout(got) == _graph_layout(expected)
+    assert {(n.op, n.attr["attr"].s) for n in got} == {(n.op, n.attr["attr"].s) for n in expected}
