@@ -102,3 +102,35 @@ def test_the_program_runs_as_pytorch_imports_it():
     with as_torch.imports():
         program = importlib.import_module("dist21_program")
     assert program.net()[0].weight.dtype == minigrad.float64
+
+
+def test_async_save_and_the_default_planners(tmp_path):
+    """``async_save`` gives a done Future whose result is the Metadata, with the files complete;
+    the default planners are accepted; ``allow_partial_load`` leaves a key the checkpoint
+    lacks; a planner subclass, and a failing save's error (in the Future), as in PyTorch."""
+    dcp = minigrad.distributed.checkpoint
+    saved = {"w": minigrad.arange(6.0).reshape(2, 3), "step": 3}
+    with pytest.warns(UserWarning):
+        future = dcp.async_save(saved, checkpoint_id=str(tmp_path / "a"),
+                                planner=dcp.DefaultSavePlanner())  # fmt: skip
+    assert future.done() and sorted(future.result().state_dict_metadata) == ["step", "w"]
+    loaded = {"w": minigrad.zeros(2, 3), "step": 0, "extra": minigrad.ones(1)}
+    with pytest.warns(UserWarning):
+        dcp.load(loaded, checkpoint_id=str(tmp_path / "a"),
+                 planner=dcp.DefaultLoadPlanner(allow_partial_load=True))  # fmt: skip
+    assert loaded["w"].tolist() == saved["w"].tolist() and loaded["step"] == 3
+    assert loaded["extra"].tolist() == [1.0]
+    with pytest.warns(UserWarning), pytest.raises(dcp.CheckpointException, match="Missing key"):
+        dcp.load(loaded, checkpoint_id=str(tmp_path / "a"), planner=dcp.DefaultLoadPlanner())
+
+    class Planner(dcp.DefaultSavePlanner):
+        def create_local_plan(self):
+            return None
+
+    with pytest.raises(NotImplementedError, match="custom planners \\(Planner; subclasses"):
+        dcp.save(saved, checkpoint_id=str(tmp_path / "b"), planner=Planner(), no_dist=True)
+    future = dcp.async_save(saved, checkpoint_id=str(tmp_path / "c"), planner=Planner())
+    with pytest.raises(NotImplementedError, match="custom planners"):
+        future.result()
+    with pytest.raises(NotImplementedError, match="flatten_state_dict=False"):
+        dcp.DefaultLoadPlanner(flatten_state_dict=False)
