@@ -1,7 +1,7 @@
 """A PyTorch program on 2 ranks for the pipeline schedules of several stages per rank
 (``ScheduleLoopedBFS``, ``ScheduleInterleaved1F1B``): a float64 MLP cut in 4 stages, rank ``r``
 holding stages ``r`` and ``r + 2``, trained 2 SGD steps; beside it the whole model on the whole
-batch in this process. tests/test_dist21.py runs it with minigrad's launcher under
+batch in this process. Then 3-d device meshes: slices by names and ``_flatten``. tests/test_dist21.py runs it with minigrad's launcher under
 ``minigrad.as_torch``.
 
 ``python dist21_program.py OUT.json``: rank 0 writes every rank's results to OUT.json.
@@ -9,6 +9,7 @@ batch in this process. tests/test_dist21.py runs it with minigrad's launcher und
 
 import json
 import sys
+import warnings
 
 import numpy as np
 import torch
@@ -84,6 +85,33 @@ def pipelined(rank, kind, n_microbatches):
     return out
 
 
+def meshes():
+    """Each 3-d mesh of the 2 ranks (``pp``, ``dp``, ``tp``): its slices by one, two and three
+    names (in and out of order), flattened slices and the root sliced by their names."""
+    from torch.distributed.device_mesh import init_device_mesh
+
+    out = {}
+    for shape in ((2, 1, 1), (1, 2, 1), (1, 1, 2)):
+        mesh = init_device_mesh("cpu", shape, mesh_dim_names=("pp", "dp", "tp"))
+        r = {"mesh": mesh.mesh.tolist(), "coord": list(mesh.get_coordinate())}
+        for names in (("dp", "tp"), ("pp", "tp"), ("tp", "pp"), ("pp",), ("pp", "dp", "tp")):
+            sub = mesh[names]
+            r["/".join(names)] = [sub.mesh.tolist(), list(sub.mesh_dim_names)]
+        flat = mesh["dp", "tp"]._flatten()
+        r["flat"] = [flat.mesh.tolist(), list(flat.mesh_dim_names), flat.get_coordinate()]
+        r["root_flat"] = [mesh["dp_tp"].mesh.tolist(), list(mesh["dp_tp"].mesh_dim_names)]
+        pd = mesh["pp", "dp"]._flatten("pd")
+        r["root_pd"] = [mesh["pd"].mesh.tolist(), pd.size(), pd.get_local_rank()]
+        r["both"] = mesh["pd", "tp"].mesh.tolist()
+        r["whole"] = mesh._flatten().mesh.tolist()
+        try:
+            mesh["tp"]._flatten("pp")
+        except ValueError as e:
+            r["taken"] = str(e).split(" for ")[0].strip("('\"")
+        out[str(shape)] = r
+    return out
+
+
 def main():
     from torch.distributed.pipelining import ScheduleInterleaved1F1B, ScheduleLoopedBFS
 
@@ -94,6 +122,9 @@ def main():
     out["bfs_4"] = pipelined(rank, ScheduleLoopedBFS, 4)
     for n in (2, 4, 6):
         out[f"interleaved_{n}"] = pipelined(rank, ScheduleInterleaved1F1B, n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (PyTorch's: slicing a flattened name from the root)
+        out["meshes"] = meshes()
     everyone = [None] * dist.get_world_size()
     dist.all_gather_object(everyone, out)
     if rank == 0:

@@ -1,5 +1,6 @@
 """``torch.distributed.pipelining``'s schedules of several stages per rank
-(``ScheduleLoopedBFS``, ``ScheduleInterleaved1F1B``).
+(``ScheduleLoopedBFS``, ``ScheduleInterleaved1F1B``), 3-d device meshes (slices, ``_flatten``)
+and ``dcp.async_save`` with the default planners.
 
 One MPI job (tests/dist21_program.py, a PyTorch program, on 2 ranks under ``minigrad.as_torch``,
 4 stages, 2 per rank); its results are compared with PyTorch's (tests/data/dist21_reference.json,
@@ -43,7 +44,8 @@ def ranks(tmp_path_factory):
 
 def test_the_program_matches_pytorch_on_gloo(ranks):
     """Losses, merged output shapes and every stage's weights after 2 SGD steps under
-    ScheduleLoopedBFS (4 microbatches) and ScheduleInterleaved1F1B (2, 4 and 6)."""
+    ScheduleLoopedBFS (4 microbatches) and ScheduleInterleaved1F1B (2, 4 and 6); the slices
+    of 3-d device meshes by names, flattened (``_flatten``) or not, and their coordinates."""
     _same(ranks, json.loads(REFERENCE.read_text())["ranks"], "ranks", tol=1e-12)
 
 
