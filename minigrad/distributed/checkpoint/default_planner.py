@@ -12,6 +12,14 @@ hooks (``set_up_planner``, ``create_local_plan``, ``create_global_plan``, ...), 
 __all__ = ["DefaultSavePlanner", "DefaultLoadPlanner"]
 
 
+def _flattened(flatten_state_dict: bool, planner: str) -> None:
+    if not flatten_state_dict:
+        raise NotImplementedError(
+            f"{planner}(flatten_state_dict=False) is not implemented in minigrad (its "
+            "checkpoints key nested values by their flattened paths)"
+        )
+
+
 class DefaultSavePlanner:
     """``DefaultSavePlanner(flatten_state_dict=True, flatten_sharded_tensors=True,
     dedup_replicated_tensors=None, dedup_save_to_lowest_rank=False, enable_plan_caching=False)``:
@@ -21,11 +29,7 @@ class DefaultSavePlanner:
     def __init__(self, flatten_state_dict: bool = True, flatten_sharded_tensors: bool = True,
                  dedup_replicated_tensors=None, dedup_save_to_lowest_rank: bool = False,
                  enable_plan_caching: bool = False):  # fmt: skip
-        if not flatten_state_dict:
-            raise NotImplementedError(
-                "DefaultSavePlanner(flatten_state_dict=False) is not implemented in minigrad "
-                "(its checkpoints key nested values by their flattened paths)"
-            )
+        _flattened(flatten_state_dict, "DefaultSavePlanner")
         self.flatten_state_dict, self.flatten_sharded_tensors = True, flatten_sharded_tensors
         self.dedup_save_to_lowest_rank = dedup_save_to_lowest_rank
         self.enable_plan_caching = enable_plan_caching
@@ -38,11 +42,7 @@ class DefaultLoadPlanner:
 
     def __init__(self, flatten_state_dict: bool = True, flatten_sharded_tensors: bool = True,
                  allow_partial_load: bool = False):  # fmt: skip
-        if not flatten_state_dict:
-            raise NotImplementedError(
-                "DefaultLoadPlanner(flatten_state_dict=False) is not implemented in minigrad "
-                "(its checkpoints key nested values by their flattened paths)"
-            )
+        _flattened(flatten_state_dict, "DefaultLoadPlanner")
         self.flatten_state_dict, self.flatten_sharded_tensors = True, flatten_sharded_tensors
         self.allow_partial_load = allow_partial_load
 
