@@ -8,11 +8,13 @@ import os
 
 import numpy as np
 
+from .._warnings import warn_user
 from ..nn.modules.rnn import LSTM
 from ..tensor import Tensor
 from ..utils._tracing import ModuleCall, as_args, flatten, trace, version
 from ._graph import GraphBuilder
 from ._ops import CONVERTERS, Call, _onnx_type
+from ._passes import name_outputs, optimize
 
 
 def _require_onnx():
@@ -38,7 +40,7 @@ def export(
     training=None,
     do_constant_folding: bool = True,
     keep_initializers_as_inputs=None,
-    dynamo: bool = False,
+    dynamo: bool = True,
 ):
     """Trace ``model(*args)`` and write it as an ONNX model to ``f``, as ``torch.onnx.export``.
 
@@ -63,10 +65,14 @@ def export(
         verbose: print the graph.
         training: ``TrainingMode.EVAL`` (the default: dropout off, batch norm with its running
             statistics), ``PRESERVE`` (the model's own modes) or ``TRAINING``.
-        do_constant_folding: accepted for PyTorch's signature; the traced graph already holds
-            constants computed from parameters as folded values.
+        do_constant_folding: in an eval-mode export, compute the nodes that depend only on
+            parameters and constants ahead of time and fold an eval-mode batch norm into the
+            convolution before it, as PyTorch does (the graph reads ``Conv, Relu, ...``).
         keep_initializers_as_inputs: only None/False (parameters are initializers).
-        dynamo: accepted for PyTorch's signature; minigrad always traces the forward pass.
+        dynamo: minigrad always traces the forward pass as PyTorch's TorchScript exporter
+            does. ``dynamo=False`` warns PyTorch's ``DeprecationWarning`` for that legacy
+            exporter; with ``dynamo=True`` (PyTorch's default) PyTorch needs onnxscript and
+            raises ``ModuleNotFoundError`` without it, where minigrad traces as above.
 
     Returns:
         The ``onnx.ModelProto`` written.
@@ -83,15 +89,25 @@ def export(
         raise NotImplementedError("onnx.export: export_params=False is not supported")
     if keep_initializers_as_inputs:
         raise NotImplementedError("onnx.export: keep_initializers_as_inputs=True is not supported")
+    if not dynamo:
+        warn_user(_LEGACY_WARNING, DeprecationWarning)
+    fold = do_constant_folding and training in (None, TrainingMode.EVAL)
     global _exporting
     _exporting, before = True, _exporting
     try:
         with _training_mode(model, TrainingMode.EVAL if training is None else training):
             return _export(onnx, model, args, f, input_names, output_names, dynamic_axes,
-                           opset_version, verbose)  # fmt: skip
+                           opset_version, verbose, fold)  # fmt: skip
     finally:
         _exporting = before
 
+
+_LEGACY_WARNING = (
+    "You are using the legacy TorchScript-based ONNX export. Starting in PyTorch 2.9, the new "
+    "torch.export-based ONNX exporter has become the default. Learn more about the new export "
+    "logic: https://docs.pytorch.org/docs/stable/onnx_export.html. For exporting control flow: "
+    "https://pytorch.org/tutorials/beginner/onnx/export_control_flow_model_to_onnx_tutorial.html"
+)
 
 _exporting = False  # while export traces the model (is_in_onnx_export)
 
@@ -124,7 +140,9 @@ def _training_mode(model, mode):
             m.training = flag
 
 
-def _export(onnx, model, args, f, input_names, output_names, dynamic_axes, opset_version, verbose):
+def _export(
+    onnx, model, args, f, input_names, output_names, dynamic_axes, opset_version, verbose, fold
+):
     """:func:`export` once the model is in the mode to trace."""
     args = as_args(args)
     versions = []
@@ -171,9 +189,10 @@ def _export(onnx, model, args, f, input_names, output_names, dynamic_axes, opset
         out = convert(Call(g, op, op2, op_args, names, result, result2))
         g.bind(result, out)
 
+    name_outputs(g, [g.value(t) for t in outputs], output_names, set(input_names))
+    optimize(g, output_names, fold)
     graph_outputs = []
     for k, (name, t) in enumerate(zip(output_names, outputs)):
-        g.nodes.append(g.helper.make_node("Identity", [g.value(t)], [name]))
         shape = _shape(t, outputs2[k] if outputs2 else None, dynamic.get(name, {}), name)
         graph_outputs.append(
             g.helper.make_tensor_value_info(name, _onnx_type(g, t._data.dtype), shape)

@@ -20,6 +20,7 @@ class GraphBuilder:
         self.nodes, self.initializers = [], []
         self._count = 0
         self._consts = {}
+        self.sum_counts = {}  # ReduceSum output -> (input, axes, keepdims, elements summed)
 
     def fresh(self, stem: str) -> str:
         self._count += 1

@@ -300,7 +300,10 @@ def _log_softmax(c):
 def _sum(c):
     if not c.op.dims:  # a 0-d input: nothing to reduce
         return c.g.node("Identity", [c.input(0)])
-    return c.g.node("ReduceSum", [c.input(0), c.g.ints(c.op.dims)], keepdims=int(c.op.keepdim))
+    x, dims, keepdim = c.input(0), list(c.op.dims), int(c.op.keepdim)
+    out = c.g.node("ReduceSum", [x, c.g.ints(dims)], keepdims=keepdim)
+    c.g.sum_counts[out] = (x, dims, keepdim, math.prod(c.shape(0)[d] for d in dims))
+    return out
 
 
 def _reduce_attr(onnx_op):

@@ -73,7 +73,24 @@ def _avg_pool(c):
     return c.g.node("AveragePool", [c.input(0)], count_include_pad=1, **attrs)
 
 
-@converter("LayerNorm", "BatchNorm", "GroupNorm")
+@converter("LayerNorm")
+def _layer_norm(c):
+    """``LayerNormalization`` (opset 17) over the trailing axes, as PyTorch emits it."""
+    g, rank, axes = c.g, len(c.shape(0)), sorted(a % len(c.shape(0)) for a in c.op.axes)
+    if axes != list(range(rank - len(axes), rank)):
+        return _normalize(c)
+    normalized = c.shape(0)[axes[0] :]
+    if c.args[1] is None:
+        scale = g.const(np.ones(normalized, c.dtype))
+    else:
+        scale = g.node("Reshape", [c.input(1), g.ints(normalized)])
+    ins = [c.input(0), scale]
+    if c.args[2] is not None:
+        ins.append(g.node("Reshape", [c.input(2), g.ints(normalized)]))
+    return g.node("LayerNormalization", ins, axis=axes[0], epsilon=float(c.op.eps))
+
+
+@converter("BatchNorm", "GroupNorm")
 def _normalize(c):
     """(x - mean)/√(var + eps)·w + b with the statistics over the op's axes (biased var)."""
     g, x, dt = c.g, c.input(0), c.dtype

@@ -1,0 +1,98 @@
+"""ONNX export graphs read like PyTorch's: constant folding, Conv+BatchNorm fusion,
+LayerNormalization, ReduceMean, no trailing Identity; the legacy-exporter warning."""
+
+import collections
+import warnings
+
+import numpy as np
+import pytest
+
+import minigrad
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+
+def _model(lib, norm="bn"):
+    nn = lib.nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+            self.bn = nn.BatchNorm2d(4)
+            self.ln = nn.LayerNorm(4)
+            self.drop = nn.Dropout(0.1)
+            self.fc = nn.Linear(4, 5)
+
+        def forward(self, x):
+            x = self.bn(self.conv(x)).relu().mean((2, 3))
+            return self.fc(self.drop(self.ln(x))).softmax(-1)
+
+    net = Net()
+    with lib.no_grad():  # running statistics that are not the identity
+        net.bn.running_mean.copy_(lib.linspace(-1, 1, 4))
+        net.bn.running_var.copy_(lib.linspace(0.5, 2, 4))
+    return net.eval()
+
+
+def _export(lib, model, x, path, **kw):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        lib.onnx.export(model, (x,), str(path), input_names=["x"], output_names=["y"],
+                        dynamic_axes={"x": {0: "batch"}}, opset_version=17, dynamo=False,
+                        **kw)  # fmt: skip
+    ops = collections.Counter(n.op_type for n in onnx.load(str(path)).graph.node)
+    return ops, [w for w in caught if w.category is DeprecationWarning]
+
+
+def test_eval_export_folds_batch_norm_and_matches_pytorch_graph(tmp_path):
+    torch = pytest.importorskip("torch")
+    minigrad.manual_seed(0)
+    model = _model(minigrad)
+    x = minigrad.randn(2, 3, 6, 6)
+    ops, legacy = _export(minigrad, model, x, tmp_path / "m.onnx")
+    tm = _model(torch)
+    tm.load_state_dict({k: torch.tensor(v.numpy()) for k, v in model.state_dict().items()})
+    torch_ops, _ = _export(torch, tm, torch.tensor(x.numpy()), tmp_path / "t.onnx")
+    assert ops == torch_ops
+    assert ops == {"Conv": 1, "Relu": 1, "ReduceMean": 1, "LayerNormalization": 1, "Gemm": 1,
+                   "Softmax": 1}  # fmt: skip
+    assert len(legacy) == 1 and "legacy TorchScript-based ONNX export" in str(legacy[0].message)
+    assert legacy[0].filename == __file__
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"))
+    for batch in (x, minigrad.randn(3, 3, 6, 6)):
+        (y,) = session.run(None, {"x": batch.numpy()})
+        np.testing.assert_allclose(y, model(batch).detach().numpy(), atol=1e-5)
+
+
+def test_training_export_or_no_folding_keeps_the_batch_norm_arithmetic(tmp_path):
+    minigrad.manual_seed(0)
+    model, x = _model(minigrad), minigrad.randn(2, 3, 6, 6)
+    ops, _ = _export(minigrad, model, x, tmp_path / "m.onnx", do_constant_folding=False)
+    assert ops["Conv"] == 1 and ops["Mul"] >= 1 and "Identity" not in ops
+    (y,) = ort.InferenceSession(str(tmp_path / "m.onnx")).run(None, {"x": x.numpy()})
+    np.testing.assert_allclose(y, model(x).detach().numpy(), atol=1e-5)
+
+
+def test_dynamo_true_traces_without_the_legacy_warning(tmp_path):
+    model = minigrad.nn.Linear(2, 3).eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        minigrad.onnx.export(model, (minigrad.randn(1, 2),), str(tmp_path / "l.onnx"))
+    ops = [n.op_type for n in onnx.load(str(tmp_path / "l.onnx")).graph.node]
+    assert ops == ["Gemm"]
+
+
+def test_an_input_returned_as_output_still_goes_through_identity(tmp_path):
+    class Both(minigrad.nn.Module):
+        def forward(self, x):
+            return x, x.relu()
+
+    x = minigrad.randn(2, 3)
+    minigrad.onnx.export(Both(), (x,), str(tmp_path / "b.onnx"), output_names=["a", "b"])
+    ops = [n.op_type for n in onnx.load(str(tmp_path / "b.onnx")).graph.node]
+    assert sorted(ops) == ["Identity", "Relu"]
+    a, b = ort.InferenceSession(str(tmp_path / "b.onnx")).run(None, {"input_0": x.numpy()})
+    np.testing.assert_array_equal(a, x.numpy())
+    np.testing.assert_array_equal(b, x.relu().numpy())
