@@ -96,3 +96,32 @@ def test_an_input_returned_as_output_still_goes_through_identity(tmp_path):
     a, b = ort.InferenceSession(str(tmp_path / "b.onnx")).run(None, {"input_0": x.numpy()})
     np.testing.assert_array_equal(a, x.numpy())
     np.testing.assert_array_equal(b, x.relu().numpy())
+
+
+def _ops_and_max_diff(model, x, path):
+    minigrad.onnx.export(model, (x,), str(path))
+    ops = collections.Counter(n.op_type for n in onnx.load(str(path)).graph.node)
+    (y,) = ort.InferenceSession(str(path)).run(None, {"input_0": x.numpy()})
+    return ops, float(np.abs(y - model(x).detach().numpy()).max())
+
+
+def test_flatten_after_pooling_is_an_onnx_flatten(tmp_path):
+    nn = minigrad.nn
+    minigrad.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(4 * 3 * 3, 2)).eval()  # fmt: skip
+    ops, diff = _ops_and_max_diff(model, minigrad.randn(2, 3, 8, 8), tmp_path / "c.onnx")
+    assert ops == {"Conv": 1, "Relu": 1, "MaxPool": 1, "Flatten": 1, "Gemm": 1}  # PyTorch's
+    assert diff < 1e-5
+
+
+def test_group_and_instance_norm_export_as_instance_normalization(tmp_path):
+    nn = minigrad.nn
+    minigrad.manual_seed(0)
+    model = nn.Sequential(nn.GroupNorm(2, 4), nn.InstanceNorm2d(4, affine=True)).eval()
+    with minigrad.no_grad():
+        for p in model.parameters():
+            p.copy_(minigrad.randn(*p.shape))
+    ops, diff = _ops_and_max_diff(model, minigrad.randn(2, 4, 5, 5), tmp_path / "n.onnx")
+    assert ops["InstanceNormalization"] == 2 and "ReduceMean" not in ops
+    assert diff < 1e-5

@@ -90,9 +90,30 @@ def _layer_norm(c):
     return g.node("LayerNormalization", ins, axis=axes[0], epsilon=float(c.op.eps))
 
 
+def _instance_norm(c):
+    """``InstanceNormalization`` where the statistics are per sample and channel (instance
+    norm, and group norm on its (N, G, -1) view), as PyTorch emits both; else None."""
+    shape, axes = c.shape(0), sorted(a % len(c.shape(0)) for a in c.op.axes)
+    spatial = list(range(2, len(shape)))
+    if len(shape) < 3 or (axes != spatial and not (shape[0] == 1 and axes == [0] + spatial)):
+        return None
+    g, channels, ins = c.g, shape[1], [c.input(0)]
+    for k, fill in ((1, np.ones), (2, np.zeros)):
+        if c.args[k] is None:
+            ins.append(g.const(fill(channels, c.dtype)))
+        elif c.args[k].numel() == channels and c.args[k].shape[-len(shape) + 1] == channels:
+            ins.append(g.node("Reshape", [c.input(k), g.ints([channels])]))
+        else:
+            return None
+    return g.node("InstanceNormalization", ins, epsilon=float(c.op.eps))
+
+
 @converter("BatchNorm", "GroupNorm")
 def _normalize(c):
     """(x - mean)/√(var + eps)·w + b with the statistics over the op's axes (biased var)."""
+    y = _instance_norm(c) if c.name != "LayerNorm" else None
+    if y is not None:
+        return y
     g, x, dt = c.g, c.input(0), c.dtype
     axes = list(c.op.axes)
     centered = g.node("Sub", [x, g.node("ReduceMean", [x], axes=axes, keepdims=1)])
