@@ -125,3 +125,25 @@ def test_group_and_instance_norm_export_as_instance_normalization(tmp_path):
     ops, diff = _ops_and_max_diff(model, minigrad.randn(2, 4, 5, 5), tmp_path / "n.onnx")
     assert ops["InstanceNormalization"] == 2 and "ReduceMean" not in ops
     assert diff < 1e-5
+
+
+class _ScaledGelu(minigrad.nn.Module):
+    def __init__(self, approximate):
+        super().__init__()
+        self.ln, self.gelu = minigrad.nn.LayerNorm(4, bias=False), minigrad.nn.GELU(approximate)
+
+    def forward(self, x):
+        return self.gelu(self.ln(x * x.mean(1, keepdim=True)))
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+def test_opsets_18_and_20_reduce_axes_as_inputs_and_gelu_as_one_node(tmp_path, approximate):
+    minigrad.manual_seed(0)
+    model, x = _ScaledGelu(approximate).eval(), minigrad.randn(2, 4)
+    for opset, gelu in ((18, "Erf" if approximate == "none" else "Tanh"), (20, "Gelu")):
+        path = str(tmp_path / f"g{opset}.onnx")
+        minigrad.onnx.export(model, (x,), path, opset_version=opset)
+        ops = collections.Counter(n.op_type for n in onnx.load(path).graph.node)
+        assert ops["LayerNormalization"] == ops["ReduceMean"] == ops[gelu] == 1
+        (y,) = ort.InferenceSession(path).run(None, {"input_0": x.numpy()})
+        np.testing.assert_allclose(y, model(x).detach().numpy(), atol=1e-5)

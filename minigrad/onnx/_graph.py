@@ -61,6 +61,13 @@ class GraphBuilder:
     def ints(self, values) -> str:
         return self.const(np.asarray(list(values), dtype=np.int64))
 
+    def reduce(self, op_type: str, x: str, axes, keepdims: int, outputs: int | list = 1):
+        """A ``Reduce*`` node over ``axes``: an attribute before opset 18, an input from 18."""
+        axes = [int(a) for a in axes]
+        if self.opset >= 18:
+            return self.node(op_type, [x, self.ints(axes)], outputs, keepdims=int(keepdims))
+        return self.node(op_type, [x], outputs, axes=axes, keepdims=int(keepdims))
+
 
 def dynamic_shape(shape, shape2, input_shape, op: str) -> list:
     """A target shape for Reshape/Expand-like ops: static dims as they are, each dim that

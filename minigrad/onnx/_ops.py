@@ -262,6 +262,8 @@ def _silu(c):
 @converter("GELU")
 def _gelu(c):
     g, x, dt = c.g, c.input(0), c.dtype
+    if g.opset >= 20:  # the Gelu op, as PyTorch emits from opset 20
+        return g.node("Gelu", [x], approximate=str(c.op.approximate))
     if c.op.approximate == "tanh":  # 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
         cube = g.node("Mul", [g.node("Mul", [x, x]), x])
         inner = g.node("Add", [x, g.node("Mul", [cube, g.const(np.asarray(0.044715, dt))])])
@@ -310,7 +312,7 @@ def _reduce_attr(onnx_op):
     def convert(c):
         if not c.op.dims:
             return c.g.node("Identity", [c.input(0)])
-        return c.g.node(onnx_op, [c.input(0)], axes=list(c.op.dims), keepdims=int(c.op.keepdim))
+        return c.g.reduce(onnx_op, c.input(0), c.op.dims, c.op.keepdim)
 
     return convert
 
@@ -327,8 +329,8 @@ def _prod(c):
         return c.g.node("Identity", [c.input(0)])
     if c.op.dim is None:
         flat = c.g.node("Reshape", [c.input(0), c.g.ints([-1])])
-        return c.g.node("ReduceProd", [flat], axes=[0], keepdims=0)
-    return c.g.node("ReduceProd", [c.input(0)], axes=[int(c.op.dim)], keepdims=int(c.op.keepdim))
+        return c.g.reduce("ReduceProd", flat, [0], 0)
+    return c.g.reduce("ReduceProd", c.input(0), [c.op.dim], c.op.keepdim)
 
 
 @converter("SumToSize")

@@ -116,8 +116,8 @@ def _normalize(c):
         return y
     g, x, dt = c.g, c.input(0), c.dtype
     axes = list(c.op.axes)
-    centered = g.node("Sub", [x, g.node("ReduceMean", [x], axes=axes, keepdims=1)])
-    var = g.node("ReduceMean", [g.node("Mul", [centered, centered])], axes=axes, keepdims=1)
+    centered = g.node("Sub", [x, g.reduce("ReduceMean", x, axes, 1)])
+    var = g.reduce("ReduceMean", g.node("Mul", [centered, centered]), axes, 1)
     std = g.node("Sqrt", [g.node("Add", [var, g.const(np.asarray(c.op.eps, dt))])])
     y = g.node("Div", [centered, std])
     if c.args[1] is not None:
@@ -144,7 +144,7 @@ def _attention_weights(c, mask_at: int):
         else:
             s = g.node("Add", [s, c.input(mask_at)])
         # A row with no allowed key gives zeros, as minigrad (and PyTorch's SDPA) do.
-        m = g.node("ReduceMax", [s], axes=[-1], keepdims=1)
+        m = g.reduce("ReduceMax", s, [-1], 1)
         finite = g.node("Not", [g.node("IsInf", [m])])
         s = g.node("Sub", [s, g.node("Where", [finite, m, g.const(np.zeros((), dt))])])
         e = g.node("Exp", [s])
@@ -234,4 +234,4 @@ def _bce_with_logits(c):
     flat = g.node("Reshape", [loss, g.ints([-1])])
     if c.op.reduction == "sum":
         return g.node("ReduceSum", [flat, g.ints([0])], keepdims=0)
-    return g.node("ReduceMean", [flat], axes=[0], keepdims=0)
+    return g.reduce("ReduceMean", flat, [0], 0)

@@ -49,9 +49,8 @@ def _reduce_mean(g) -> None:
         d = _array(g, consts[n.input[1]])
         if d.shape != () or float(d) != count:
             continue
-        g.nodes[k] = g.helper.make_node(
-            "ReduceMean", [x], list(n.output), name=n.name, axes=list(axes), keepdims=keepdims
-        )
+        g.reduce("ReduceMean", x, axes, keepdims, outputs=list(n.output))
+        g.nodes[k] = g.nodes.pop()
 
 
 def _fold_constants(g, outputs: set) -> None:
