@@ -147,3 +147,23 @@ def test_opsets_18_and_20_reduce_axes_as_inputs_and_gelu_as_one_node(tmp_path, a
         assert ops["LayerNormalization"] == ops["ReduceMean"] == ops[gelu] == 1
         (y,) = ort.InferenceSession(path).run(None, {"input_0": x.numpy()})
         np.testing.assert_allclose(y, model(x).detach().numpy(), atol=1e-5)
+
+
+def test_opset_13_decomposes_layer_norm_and_names_ops_it_lacks(tmp_path):
+    minigrad.manual_seed(0)
+    model, x = _ScaledGelu("none").eval(), minigrad.randn(2, 4)
+    path = str(tmp_path / "g13.onnx")
+    minigrad.onnx.export(model, (x,), path, opset_version=13)
+    ops = collections.Counter(n.op_type for n in onnx.load(path).graph.node)
+    assert "LayerNormalization" not in ops and ops["Sqrt"] == 1 and ops["Erf"] == 1
+    (y,) = ort.InferenceSession(path).run(None, {"input_0": x.numpy()})
+    np.testing.assert_allclose(y, model(x).detach().numpy(), atol=1e-5)
+
+    class Tril(minigrad.nn.Module):
+        def forward(self, x):
+            return x.tril()
+
+    with pytest.raises(NotImplementedError, match="Trilu needs opset_version 14 or later, got 13"):
+        minigrad.onnx.export(Tril(), (minigrad.randn(3, 3),), path, opset_version=13)
+    with pytest.raises(ValueError, match="opset_version must be 13 or later, got 12"):
+        minigrad.onnx.export(Tril(), (minigrad.randn(3, 3),), path, opset_version=12)

@@ -60,7 +60,8 @@ def export(
             ``input_0``, ... and ``output_0``, ...).
         dynamic_axes: ``{name: {axis: "label"}}`` or ``{name: [axis, ...]}`` for inputs and
             outputs whose sizes vary (a batch axis).
-        opset_version: the ONNX opset; 17 or later.
+        opset_version: the ONNX opset; 13 or later. Layer norm is one ``LayerNormalization``
+            node from 17 (its arithmetic below), GELU one ``Gelu`` node from 20.
         export_params: write the parameters as initializers (always true here).
         verbose: print the graph.
         training: ``TrainingMode.EVAL`` (the default: dropout off, batch norm with its running
@@ -83,8 +84,8 @@ def export(
         ...                      input_names=["x"], dynamic_axes={"x": {0: "batch"}})
     """
     onnx = _require_onnx()
-    if opset_version < 17:
-        raise ValueError(f"onnx.export: opset_version must be 17 or later, got {opset_version}")
+    if opset_version < 13:
+        raise ValueError(f"onnx.export: opset_version must be 13 or later, got {opset_version}")
     if not export_params:
         raise NotImplementedError("onnx.export: export_params=False is not supported")
     if keep_initializers_as_inputs:
@@ -212,6 +213,7 @@ def _export(
         producer_name="minigrad",
     )
     proto.ir_version = min(proto.ir_version, 8)  # readable by older runtimes too
+    _check_opset(onnx, g.nodes, opset_version)
     onnx.checker.check_model(proto)
     if verbose:
         print(g.helper.printable_graph(graph))
@@ -336,6 +338,18 @@ def _lstm(g, call, args, result):
     g.bind(out, x)
     g.bind(h_n, finals_h[0] if len(finals_h) == 1 else g.node("Concat", finals_h, axis=0))
     g.bind(c_n, finals_c[0] if len(finals_c) == 1 else g.node("Concat", finals_c, axis=0))
+
+
+def _check_opset(onnx, nodes, opset: int) -> None:
+    """Refuse an op that the chosen opset does not have yet (Trilu before 14, ...)."""
+    for op_type in sorted({n.op_type for n in nodes}):
+        try:
+            onnx.defs.get_schema(op_type, opset)
+        except onnx.defs.SchemaError:
+            since = onnx.defs.get_schema(op_type).since_version
+            raise NotImplementedError(
+                f"onnx export: ONNX {op_type} needs opset_version {since} or later, got {opset}"
+            ) from None
 
 
 def _check_in_place(records, versions, output) -> None:

@@ -1,4 +1,4 @@
-"""How each traced op becomes ONNX nodes (opset 17): one converter per op class name.
+"""How each traced op becomes ONNX nodes (opset 13 and later): one converter per op class name.
 
 A converter gets a :class:`Call` (the op, its inputs' value names and shapes, the result) and
 returns the name of its output value. Ops without a converter make the export raise

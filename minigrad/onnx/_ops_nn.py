@@ -77,7 +77,7 @@ def _avg_pool(c):
 def _layer_norm(c):
     """``LayerNormalization`` (opset 17) over the trailing axes, as PyTorch emits it."""
     g, rank, axes = c.g, len(c.shape(0)), sorted(a % len(c.shape(0)) for a in c.op.axes)
-    if axes != list(range(rank - len(axes), rank)):
+    if g.opset < 17 or axes != list(range(rank - len(axes), rank)):
         return _normalize(c)
     normalized = c.shape(0)[axes[0] :]
     if c.args[1] is None:
