@@ -167,3 +167,18 @@ def test_opset_13_decomposes_layer_norm_and_names_ops_it_lacks(tmp_path):
         minigrad.onnx.export(Tril(), (minigrad.randn(3, 3),), path, opset_version=13)
     with pytest.raises(ValueError, match="opset_version must be 13 or later, got 12"):
         minigrad.onnx.export(Tril(), (minigrad.randn(3, 3),), path, opset_version=12)
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_training_export_batch_norm_uses_batch_statistics(tmp_path, affine):
+    minigrad.manual_seed(0)
+    model, x = minigrad.nn.BatchNorm1d(4, affine=affine), minigrad.randn(5, 4, 3)
+    if affine:
+        with minigrad.no_grad():
+            model.weight.copy_(minigrad.randn(4))
+    path = str(tmp_path / "t.onnx")
+    minigrad.onnx.export(model, (x,), path, training=minigrad.onnx.TrainingMode.TRAINING)
+    ops = collections.Counter(n.op_type for n in onnx.load(path).graph.node)
+    assert (ops["BatchNormalization"] == 1) == affine
+    (y,) = ort.InferenceSession(path).run(None, {"input_0": x.numpy()})
+    np.testing.assert_allclose(y, model.train()(x).detach().numpy(), atol=1e-5)

@@ -108,10 +108,36 @@ def _instance_norm(c):
     return g.node("InstanceNormalization", ins, epsilon=float(c.op.eps))
 
 
+def _batch_norm(c):
+    """``BatchNormalization`` in training mode (batch statistics; opset 14 on), as PyTorch
+    emits for a training export; else None. Its running-statistics inputs do not change the
+    output there and are given as zeros and ones."""
+    shape, axes = c.shape(0), sorted(a % len(c.shape(0)) for a in c.op.axes)
+    if c.name != "BatchNorm" or c.g.opset < 14 or len(shape) < 2:
+        return None
+    if axes != [0] + list(range(2, len(shape))):
+        return None
+    # Without weight and bias onnxruntime's default graph optimizations (seen with 1.32)
+    # compute it with the running statistics as in eval mode: the arithmetic stays then.
+    if c.args[1] is None or c.args[2] is None:
+        return None
+    g, channels, ins = c.g, shape[1], [c.input(0)]
+    for k in (1, 2):
+        if c.args[k].numel() != channels:
+            return None
+        ins.append(g.node("Reshape", [c.input(k), g.ints([channels])]))
+    # Own initializers, not shared constants: onnxruntime may update them in place.
+    for stat, fill in (("running_mean", np.zeros), ("running_var", np.ones)):
+        ins.append(g.initializer(g.fresh(stat), fill(channels, c.dtype)))
+    y, _, _ = g.node("BatchNormalization", ins, 3, epsilon=float(c.op.eps), training_mode=1)
+    return y
+
+
 @converter("BatchNorm", "GroupNorm")
 def _normalize(c):
     """(x - mean)/√(var + eps)·w + b with the statistics over the op's axes (biased var)."""
     y = _instance_norm(c) if c.name != "LayerNorm" else None
+    y = _batch_norm(c) if y is None and c.name != "LayerNorm" else y
     if y is not None:
         return y
     g, x, dt = c.g, c.input(0), c.dtype
