@@ -182,3 +182,22 @@ def test_training_export_batch_norm_uses_batch_statistics(tmp_path, affine):
     assert (ops["BatchNormalization"] == 1) == affine
     (y,) = ort.InferenceSession(path).run(None, {"input_0": x.numpy()})
     np.testing.assert_allclose(y, model.train()(x).detach().numpy(), atol=1e-5)
+
+
+def test_a_convolution_that_is_also_an_output_is_not_fused(tmp_path):
+    class Both(minigrad.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.bn = minigrad.nn.Conv2d(2, 3, 1), minigrad.nn.BatchNorm2d(3)
+
+        def forward(self, x):
+            y = self.conv(x)
+            return y, self.bn(y)
+
+    minigrad.manual_seed(0)
+    model, x = Both().eval(), minigrad.randn(1, 2, 3, 3)
+    path = str(tmp_path / "b.onnx")
+    minigrad.onnx.export(model, (x,), path)
+    outs = ort.InferenceSession(path).run(None, {"input_0": x.numpy()})
+    for got, want in zip(outs, model(x)):
+        np.testing.assert_allclose(got, want.detach().numpy(), atol=1e-5)

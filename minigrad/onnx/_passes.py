@@ -18,7 +18,7 @@ def optimize(g, outputs: list, fold: bool) -> None:
     _reduce_mean(g)
     if fold:
         _fold_constants(g, set(outputs))
-        _fuse_conv_scale_shift(g)
+        _fuse_conv_scale_shift(g, set(outputs))
     _drop_unused(g, outputs)
 
 
@@ -72,7 +72,7 @@ def _fold_constants(g, outputs: set) -> None:
     g.nodes[:] = kept
 
 
-def _fuse_conv_scale_shift(g) -> None:
+def _fuse_conv_scale_shift(g, outputs: set) -> None:
     """``Conv → Mul(s) → Add(t)`` with per-channel constants (an eval-mode BatchNorm after
     folding) as one ``Conv`` with weight ``W·s`` and bias ``b·s + t``."""
     consts, uses = _values(g), _consumers(g)
@@ -84,10 +84,12 @@ def _fuse_conv_scale_shift(g) -> None:
     for conv in g.nodes:
         if conv.op_type != "Conv" or conv.input[1] not in consts or uses.get(conv.output[0]) != 1:
             continue
+        if conv.output[0] in outputs:
+            continue
         if len(conv.input) > 2 and conv.input[2] not in consts:
             continue
         mul = by_input[conv.output[0]][0]
-        if mul.op_type != "Mul" or uses.get(mul.output[0]) != 1:
+        if mul.op_type != "Mul" or uses.get(mul.output[0]) != 1 or mul.output[0] in outputs:
             continue
         add = by_input[mul.output[0]][0]
         w = _array(g, consts[conv.input[1]])
