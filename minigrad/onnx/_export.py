@@ -11,7 +11,8 @@ import numpy as np
 from .._warnings import warn_user
 from ..nn.modules.rnn import LSTM
 from ..tensor import Tensor
-from ..utils._tracing import ModuleCall, as_args, flatten, trace, version
+from ..utils._tracing import ModuleCall, as_args, flatten, trace
+from ._checks import _check_constants, _check_in_place, _check_opset
 from ._graph import GraphBuilder
 from ._ops import CONVERTERS, Call, _onnx_type
 from ._passes import name_outputs, optimize
@@ -338,55 +339,6 @@ def _lstm(g, call, args, result):
     g.bind(out, x)
     g.bind(h_n, finals_h[0] if len(finals_h) == 1 else g.node("Concat", finals_h, axis=0))
     g.bind(c_n, finals_c[0] if len(finals_c) == 1 else g.node("Concat", finals_c, axis=0))
-
-
-def _check_opset(onnx, nodes, opset: int) -> None:
-    """Refuse an op that the chosen opset does not have yet (Trilu before 14, ...)."""
-    for op_type in sorted({n.op_type for n in nodes}):
-        try:
-            onnx.defs.get_schema(op_type, opset)
-        except onnx.defs.SchemaError:
-            since = onnx.defs.get_schema(op_type).since_version
-            raise NotImplementedError(
-                f"onnx export: ONNX {op_type} needs opset_version {since} or later, got {opset}"
-            ) from None
-
-
-def _check_in_place(records, versions, output) -> None:
-    """Refuse a trace in which a tensor changed in place after it was made or read: the
-    traced ops would not see the change (the graph would silently compute something else)."""
-    seen = {}  # id(tensor) -> its version when first made or read
-
-    def check(t, v, op_name):
-        first = seen.setdefault(id(t), v)
-        if v != first:
-            raise NotImplementedError(
-                f"onnx export: a tensor used by {op_name} was changed in place during forward; "
-                "in-place ops cannot be exported (use the out-of-place op)"
-            )
-
-    for (op, args, result), (used, made) in zip(records, versions):
-        name = op.label()
-        for t, v in zip(flatten(list(args)), used):
-            check(t, v, name)
-        for t, v in zip(flatten(result), made):
-            check(t, v, name)
-    for t in flatten(output):
-        if id(t) in seen:
-            check(t, version(t), "the output")
-
-
-def _check_constants(g, op_name, args, args2) -> None:
-    """A tensor made inside forward is baked in as a constant: it must not change with the
-    dynamic axes (as ``zeros(x.shape[0], ...)`` would)."""
-    for a, b in zip(args, args2):
-        if isinstance(a, Tensor) and g.value(a) in g.constants:
-            if tuple(a.shape) != tuple(b.shape):
-                raise NotImplementedError(
-                    f"onnx export: an input of {op_name} was made inside forward with a shape "
-                    f"that depends on the dynamic axes ({list(a.shape)} at one size, "
-                    f"{list(b.shape)} at another); compute it from the inputs instead"
-                )
 
 
 def _needed(records, outputs) -> set:
