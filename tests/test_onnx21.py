@@ -201,3 +201,14 @@ def test_a_convolution_that_is_also_an_output_is_not_fused(tmp_path):
     outs = ort.InferenceSession(path).run(None, {"input_0": x.numpy()})
     for got, want in zip(outs, model(x)):
         np.testing.assert_allclose(got, want.detach().numpy(), atol=1e-5)
+
+
+def test_preserve_folds_a_model_in_eval_mode_only(tmp_path):
+    nn, path = minigrad.nn, str(tmp_path / "p.onnx")
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4))
+    for training, expected in ((False, {"Conv": 1}), (True, {"Conv", "BatchNormalization"})):
+        model.train(training)
+        minigrad.onnx.export(model, (minigrad.randn(2, 3, 5, 5),), path,
+                             training=minigrad.onnx.TrainingMode.PRESERVE)  # fmt: skip
+        ops = collections.Counter(n.op_type for n in onnx.load(path).graph.node)
+        assert ops == expected if training is False else expected <= set(ops)

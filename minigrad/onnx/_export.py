@@ -93,7 +93,9 @@ def export(
         raise NotImplementedError("onnx.export: keep_initializers_as_inputs=True is not supported")
     if not dynamo:
         warn_user(_LEGACY_WARNING, DeprecationWarning)
-    fold = do_constant_folding and training in (None, TrainingMode.EVAL)
+    # PyTorch's eval-mode folding: EVAL, or PRESERVE of a model in eval mode.
+    preserved_eval = training == TrainingMode.PRESERVE and not getattr(model, "training", True)
+    fold = do_constant_folding and (training in (None, TrainingMode.EVAL) or preserved_eval)
     global _exporting
     _exporting, before = True, _exporting
     try:
