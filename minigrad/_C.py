@@ -4,7 +4,8 @@ protocol (``torch._C.DisableTorchFunctionSubclass``, ``torch._C._disabled_torch_
 minigrad has no C extension, and this module holds nothing else but ``Generator`` (whose repr
 names this module, as PyTorch's does), ``_log_api_usage_once``, which libraries built on
 PyTorch (torchvision, torchmetrics, Lightning) call when they build a module or a metric, and
-``_are_functorch_transforms_active``, which they ask before a fast path (kornia), and
+``_are_functorch_transforms_active``, which they ask before a fast path (kornia),
+``_current_graph_task_id`` (whether a backward runs), and
 ``_nn._parse_to``, ``Module.to``'s argument parser (Lightning's ``DeviceDtypeModuleMixin``)."""
 
 import os
@@ -19,6 +20,14 @@ from .tensor import Tensor
 _TensorMeta = type(Tensor)  # the metaclass of Tensor, as torch._C._TensorMeta (Lightning's hints)
 
 _api_usage_seen: set[str] = set()
+
+
+def _current_graph_task_id() -> int:
+    """An id of the backward pass running in this thread, -1 outside backward
+    (``torch.utils.module_tracker`` asks it whether a backward runs)."""
+    from .autograd import engine
+
+    return engine.current_task_id()
 
 
 def _log_api_usage_once(event: str) -> None:

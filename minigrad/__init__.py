@@ -544,7 +544,10 @@ def matrix_exp(input):
 
 @autocast_op("pinverse")
 def pinverse(input, rcond=1e-15):
-    return linalg.pinv(input, rtol=rcond)
+    """:meth:`Tensor.pinverse` as a function."""
+    from . import _tensor_meta
+
+    return _tensor_meta.pinverse(input, rcond)
 
 
 def _method_function(name: str):
@@ -722,10 +725,11 @@ from . import _out  # noqa: E402 - last: wraps the functions above that take out
 _out.install(globals())
 
 # isort: split
-from . import _C, overrides  # noqa: E402 - last: public functions take part in __torch_function__
+from . import _C, _tensor_params, overrides  # noqa: E402 - last: functions dispatch
 from ._C import DeviceObjType, Type  # noqa: E402 - TorchScript's types, for annotations
 from ._torch_function import DisableTorchFunction, DisableTorchFunctionSubclass  # noqa: E402
 
+_tensor_params.install_methods(Tensor)  # numbers refused where PyTorch's methods refuse them
 overrides.install()
 
 # ``torch.torch`` is ``torch`` itself (PyTorch's __init__ imports its own package); kornia

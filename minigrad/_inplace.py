@@ -50,6 +50,23 @@ def _move_retain_grad(tensor, old_fn) -> None:
                 tensor.grad_fn.register_prehook(hook, tensor._output_nr)
 
 
+def _meta_inplace(tensor, compute):
+    """An in-place op on a meta tensor: nothing to write, but its arguments are checked as on
+    any device (``x.atan2_()`` with no ``other`` raises PyTorch's TypeError, a mismatched
+    ``other`` its RuntimeError) by computing the result's shape and dtype. An op the meta
+    device cannot compute (it raises NotImplementedError, or its code asks the MetaArray for
+    values) leaves the tensor as it is, as before."""
+    try:
+        with grad_mode.no_grad():
+            compute(tensor)
+    except (NotImplementedError, AttributeError):
+        pass
+    except TypeError as exc:
+        if "MetaArray" not in str(exc):
+            raise
+    return tensor
+
+
 class InPlaceMethods:
     """The in-place half of :class:`~minigrad.tensor.Tensor` (a mixin: no state of its own)."""
 
@@ -64,7 +81,7 @@ class InPlaceMethods:
         The version counter goes up, so nodes that saved the old values refuse to run.
         """
         if type(self._data).__name__ == "MetaArray":  # no values to write, as PyTorch's meta
-            return self
+            return _meta_inplace(self, compute)
         recording = grad_mode._state.enabled and (
             self.requires_grad  # the property: a view's grad_fn is brought up to date first
             or any(isinstance(o, graph.Tensor) and o.requires_grad for o in others)
@@ -313,9 +330,9 @@ class InPlaceMethods:
         """In-place :func:`minigrad.relu`."""
         return self._inplace(_ops.relu)
 
-    def round_(self):
-        """In-place :func:`minigrad.round`."""
-        return self._inplace(_ops.round)
+    def round_(self, *, decimals=0):
+        """In-place :func:`minigrad.round` (``decimals`` keyword-only, as PyTorch's)."""
+        return self._inplace(lambda s: _ops.round(s, decimals=decimals))
 
     def rsqrt_(self):
         """In-place :func:`minigrad.rsqrt`."""
@@ -361,7 +378,7 @@ class InPlaceMethods:
             raise RuntimeError(
                 f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}"
             )
-        gen = generator or backend.default_generator(self.device)
+        gen = backend.generator_or_default(generator, self.device, "uniform_")
         values = _in_memory_order(
             self._data, lambda shape: gen.uniform(shape, self._data.dtype, a, b)
         )
@@ -375,7 +392,7 @@ class InPlaceMethods:
         _check_floats("normal_", mean=mean, std=std)
         if std < 0:
             raise RuntimeError(f"normal expects std >= 0.0, but found std {float(std):g}")
-        gen = generator or backend.default_generator(self.device)
+        gen = backend.generator_or_default(generator, self.device, "normal_")
         filled = self.is_contiguous()
         values = _in_memory_order(
             self._data,
@@ -388,7 +405,7 @@ class InPlaceMethods:
         """1 with probability ``p`` (a number or a tensor of probabilities), else 0; drawn as
         PyTorch's CPU kernel on non-Intel CPUs (see :mod:`minigrad._torch_samplers`)."""
         _refuse_complex_kernel(self, "bernoulli_scalar_cpu_")
-        gen = generator or backend.default_generator(self.device)
+        gen = backend.generator_or_default(generator, self.device, "bernoulli_")
         if isinstance(p, graph.Tensor):  # integer or bool probabilities: no kernel (PyTorch)
             _ops.base.refuse_dtype(p.dtype, "bernoulli_tensor_cpu_p_", "bernoulli")
             if p.device.type == "cpu":  # a GPU would wait for the check (PyTorch asserts there)
@@ -410,14 +427,14 @@ class InPlaceMethods:
         """Exponential draws with rate ``lambd``: -log(1 - u) / λ."""
         _check_continuous(self, "Exponential")
         _require(lambd > 0, f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
-        gen = generator or backend.default_generator(self.device)
+        gen = backend.generator_or_default(generator, self.device, "exponential_")
         return self._fill_random(gen.exponential(self.shape, self._data.dtype, lambd))
 
     @_on_own_device
     def geometric_(self, p, *, generator=None):
         """The number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
         _require(0 < p < 1, f"geometric_ expects p to be in (0, 1), but got p={p}")
-        gen = generator or backend.default_generator(self.device)
+        gen = backend.generator_or_default(generator, self.device, "geometric_")
         return self._fill_random(gen.geometric(self.shape, self._data.dtype, p))
 
     @_on_own_device
@@ -427,7 +444,7 @@ class InPlaceMethods:
         _check_floats("log_normal_", mean=mean, std=std)
         _refuse_complex_kernel(self, "log_normal_cpu")
         _require(std > 0, f"log_normal_ expects std > 0.0, but found std={std}")
-        gen = generator or backend.default_generator(self.device)
+        gen = backend.generator_or_default(generator, self.device, "log_normal_")
         return self._fill_random(gen.log_normal(self.shape, self._data.dtype, mean, std))
 
     @_on_own_device
@@ -436,7 +453,7 @@ class InPlaceMethods:
         _check_continuous(self, "Cauchy", dtypes.cpp_type_name)
         _check_floats("cauchy_", median=median, sigma=sigma)
         _require(sigma > 0, f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
-        gen = generator or backend.default_generator(self.device)
+        gen = backend.generator_or_default(generator, self.device, "cauchy_")
         return self._fill_random(gen.cauchy(self.shape, self._data.dtype, median, sigma))
 
     @_on_own_device
@@ -454,7 +471,7 @@ class InPlaceMethods:
         from_, to = int(from_), int(to)
         if not full_range:
             check_random_bounds(self._data.dtype, from_, to)
-        gen = generator or backend.default_generator(self.device)
+        gen = backend.generator_or_default(generator, self.device, "random_")
         dtype = self._data.dtype
         values = _in_memory_order(
             self._data,

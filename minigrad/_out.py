@@ -19,7 +19,8 @@ from .tensor import Tensor
 
 # PyTorch's functions with an ``out=`` argument that minigrad has at the top level
 NAMES = (
-    "abs acos acosh add addbmm addcdiv addcmul addmm addmv addr all amax amin angle any arange asin "
+    "abs acos acosh add addbmm addcdiv addcmul addmm addmv addr all amax amin angle any arange "
+    "argmax argmin asin chain_matmul greater greater_equal less less_equal nonzero not_equal "
     "asinh atan atan2 atanh baddbmm bernoulli bitwise_and bitwise_left_shift bitwise_not bitwise_or "
     "bitwise_right_shift bitwise_xor bmm bucketize cat ceil cholesky cholesky_inverse "
     "cholesky_solve clamp column_stack conj_physical copysign cos cosh cross cummax cummin cumprod "

@@ -282,8 +282,13 @@ def quantize_per_tensor_dynamic(input, dtype, reduce_range: bool):
 
 def dequantize(tensor):
     """The float32 values of a quantized tensor (a float tensor comes back unchanged; a list
-    gives a list)."""
+    of tensors, one of them quantized at least, gives a list)."""
     if isinstance(tensor, (list, tuple)):
+        if not any(type(getattr(t, "_data", None)) is QuantizedArray for t in tensor):
+            raise NotImplementedError(  # PyTorch's list kernel exists for quantized tensors only
+                "Could not run 'aten::dequantize.tensors' with arguments from the 'CPU' backend: "
+                "dequantize of a list takes quantized tensors"
+            )
         return [dequantize(t) for t in tensor]
     if type(tensor._data) is not QuantizedArray:
         return tensor

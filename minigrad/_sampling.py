@@ -124,7 +124,7 @@ def _torch_draw(name, generator, *args):
     device = args[0].device
     if device.type != "cpu" or backend.random_hook is not None:
         return None
-    gen = generator or backend.default_generator(device)
+    gen = backend.generator_or_default(generator, device, name)
     drawn = getattr(gen, name)(*[np.ascontiguousarray(a._data) for a in args])
     return None if drawn is None else Tensor._make(drawn, device)
 

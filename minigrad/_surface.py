@@ -19,6 +19,7 @@ from .autograd.graph import named_as, names_node
 from .ops import sub, where
 from .ops._size import Size
 from .ops.base import check_number_arg
+from .ops.elementwise import positional_alpha
 from .tensor import Tensor
 
 _FLAGS = {"interop_threads": None}
@@ -218,8 +219,10 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=F
     return values.to(dtype).requires_grad_(requires_grad)
 
 
-def rsub(input, other, *, alpha=1) -> Tensor:
-    """``other - alpha * input`` (``sub`` with its operands swapped)."""
+def rsub(input, other, *args, alpha=1) -> Tensor:
+    """``other - alpha * input`` (``sub`` with its operands swapped); ``alpha`` positional only
+    after a number ``other``, as PyTorch's overloads."""
+    alpha = positional_alpha("rsub", other, args, alpha)
     if isinstance(other, Tensor):  # (sub's checks: bool operands, alpha's type)
         out = sub(other, input, alpha=alpha)
     else:

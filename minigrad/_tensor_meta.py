@@ -12,7 +12,7 @@ from . import _legacy, dtypes, return_types
 from ._warnings import warn_deprecated_linalg, warn_user
 from .autograd import graph
 from .autograd.graph import names_node, version_counter
-from .ops.base import autocast_op, check_bool_arg, refuse_dtype
+from .ops.base import autocast_op, check_bool_arg, check_number_arg, refuse_dtype
 
 
 def is_cpu(self) -> bool:
@@ -152,8 +152,11 @@ def matrix_exp(self):
 
 @autocast_op("pinverse")
 def pinverse(self, rcond=1e-15):
+    """The pseudo-inverse, :func:`minigrad.linalg.pinv` with ``rtol=rcond`` (a number, as
+    PyTorch's: a tensor of 1+ dims raises its TypeError)."""
     from . import linalg
 
+    check_number_arg(rcond, "pinverse", "rcond", position=1)
     return linalg.pinv(self, rtol=rcond)
 
 

@@ -31,6 +31,7 @@ import functools
 import threading
 import weakref
 
+from ._tensor_params import REFUSED
 from .autograd import graph
 
 
@@ -178,13 +179,23 @@ def dispatch(public, impl, args: tuple, kwargs: dict, relevant=None):
     )
 
 
-def dispatching(fn):
-    """``fn`` wrapped to take part in the protocol (see the module docstring)."""
+def dispatching(fn, refusal=None):
+    """``fn`` wrapped to take part in the protocol (see the module docstring). ``refusal``
+    (a :class:`minigrad._tensor_params.Refusal`): PyTorch's ``TypeError`` for a number where
+    ``fn`` takes a Tensor, screened first (a class lookup per listed position)."""
 
-    kinds = _kind_of_class
+    kinds, refused = _kind_of_class, REFUSED
+    first, second, more, keywords = (None, 0, False, ()) if refusal is None else refusal.split()
 
     @functools.wraps(fn)
     def call(*args, **kwargs):
+        if first is not None:  # the refusal's screen, inline as in _tensor_params.checked (a
+            try:  # call to a shared one would double its cost on Tensors: 40 ns a position)
+                hit = args[first].__class__ in refused or args[second].__class__ in refused
+            except IndexError:  # passed by keyword
+                hit = True
+            if hit or more or (kwargs and not keywords.isdisjoint(kwargs)):
+                refusal(args, kwargs)
         # the common case inline (about 0.2 us): no mode, every argument of a known plain class
         if not _entered[0]:
             for a in args:
@@ -423,10 +434,12 @@ def exit_mode(mode) -> None:
 
 
 # -- installing the function wrappers ------------------------------------------------------------
-def install(namespace: dict, module_name: str, ignored=frozenset(), factories=frozenset()):
+def install(
+    namespace: dict, module_name: str, ignored=frozenset(), factories=frozenset(), refusals=None
+):
     """Replace each public function of ``namespace`` by its dispatching form (none if in
     ``ignored`` but not in ``factories``), named after ``module_name`` so that pickling finds
-    it there."""
+    it there; ``refusals``: name -> its number check (:func:`dispatching`)."""
     import types
 
     done = {}
@@ -437,8 +450,10 @@ def install(namespace: dict, module_name: str, ignored=frozenset(), factories=fr
             continue
         if name in ignored and name not in factories:
             continue
-        wrapped = done.get(id(value))
+        refusal = (refusals or {}).get(name)
+        key = id(value) if refusal is None else (id(value), name)  # an alias's error names it
+        wrapped = done.get(key)
         if wrapped is None:
-            wrapped = done[id(value)] = dispatching(value)
+            wrapped = done[key] = dispatching(value, refusal)
             wrapped.__module__, wrapped.__qualname__ = module_name, name
         namespace[name] = wrapped

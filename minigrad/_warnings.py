@@ -80,7 +80,8 @@ def number_first_overload(name: str, coefficient: str, tensors: str, *, method: 
     """Decorates ``fn(self, tensor1, tensor2, *, value=1)`` to take PyTorch's deprecated
     overload with the number first as well, ``fn(self, Number value, tensor1, tensor2)``
     (``exp_avg_sq.addcmul_(1 - beta2, grad, grad)``), warning as PyTorch does (see
-    :func:`number_first_signatures` for the arguments)."""
+    :func:`number_first_signatures` for the arguments). With two tensors, a number first and
+    too few arguments for the old form (``addcmul(x, 0, t)``) raises PyTorch's TypeError."""
     count = len(tensors.split(",")) + 1
     signatures = number_first_signatures(name, coefficient, tensors, method=method)
 
@@ -92,6 +93,11 @@ def number_first_overload(name: str, coefficient: str, tensors: str, *, method: 
                     raise TypeError(f"{name}() got multiple values for argument '{coefficient}'")
                 warn_deprecated_overload(name, *signatures)
                 return fn(self, *args[1:], **kwargs, **{coefficient: args[0]})
+            if count > 2 and args and isinstance(args[0], numbers.Number):  # neither overload
+                raise TypeError(
+                    f"{name}(): argument '{tensors.split(',')[0].strip()}' (position "
+                    f"{1 if method else 2}) must be Tensor, not {type(args[0]).__name__}"
+                )
             return fn(self, *args, **kwargs)
 
         return call

@@ -1119,6 +1119,18 @@ def default_generator(dev: Device) -> Generator:
     return gen
 
 
+def generator_or_default(generator, dev: Device, op: str) -> Generator:
+    """``generator``, or ``dev``'s default one when it is None; anything else (``poisson(x,
+    0)``: a misplaced argument read as "no generator") raises PyTorch's TypeError."""
+    if generator is None:
+        return default_generator(dev)
+    if not isinstance(generator, Generator):
+        raise TypeError(
+            f"{op}(): argument 'generator' must be torch.Generator, not {type(generator).__name__}"
+        )
+    return generator
+
+
 def default_generators() -> list:
     """The default generators made so far (one per device that has drawn random numbers)."""
     return list(_generators.values())

@@ -18,6 +18,7 @@ import types
 from ._compile import arrays as _arrays
 from ._compile import compile
 from ._compile.api import get_default_backend, reset, set_default_backend
+from ._compile.stance import set_stance
 
 __all__ = [
     "allow_in_graph",
@@ -29,6 +30,7 @@ __all__ = [
     "is_exporting",
     "reset",
     "set_default_backend",
+    "set_stance",
     "substitute_in_graph",
 ]
 

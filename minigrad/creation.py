@@ -484,7 +484,7 @@ def _random(size, dtype, device, generator, draw, op) -> Tensor:
         name = dtypes.scalar_type_name(dtype)  # PyTorch's kernels draw floats only
         raise NotImplementedError(f"\"{_FLOAT_KERNELS[op]}\" not implemented for '{name}'")
     _dtype_limits.check_factory(op, dtype)
-    gen = generator or backend.default_generator(dev)
+    gen = backend.generator_or_default(generator, dev, op)
     dev.backend.check_dtype(dtype.numpy)
 
     def make(full_shape):
@@ -546,7 +546,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     if requires_grad and not dtypes.to_dtype(dtype or dtypes.int64).is_floating_point:
         raise RuntimeError("randperm: only Tensors of floating point dtype can require gradients")
     dev = _device(device)
-    gen = generator or backend.default_generator(dev)
+    gen = backend.generator_or_default(generator, dev, "randperm")
     dtype = dtypes.to_dtype(dtype or dtypes.int64)
     _dtype_limits.check_factory("randperm", dtype)
     with backend.on(dev), backend.allocating("randperm", dev):
@@ -670,7 +670,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
     totals = rows.sum(-1, keepdim=True)
     _check_distributions(rows, totals)
     with grad_mode.no_grad():
-        gen = generator or backend.default_generator(input.device)
+        gen = backend.generator_or_default(generator, input.device, "multinomial")
         drawn = (
             None if backend.random_hook else gen.multinomial(rows._data, num_samples, replacement)
         )

@@ -593,11 +593,27 @@ def matrix_exp(A):  # noqa: N803
     return result
 
 
+def _positional_tolerance(op: str, name: str, value, atol, rtol, hermitian, relative: bool):
+    """PyTorch's older overload ``op(A, tol, hermitian=False)`` (``pinv``'s ``rcond``, a
+    relative tolerance; ``matrix_rank``'s ``tol``, an absolute one) as ``(atol, rtol)``; it
+    cannot be mixed with ``atol=``/``rtol=``. Tolerance tensors get a trailing dim, so that
+    they broadcast with the batch of singular values."""
+    check_bool_arg(hermitian, op, "hermitian")
+    if value is not None:
+        if atol is not None or rtol is not None:
+            raise TypeError(f"{op}() takes either '{name}' or atol=/rtol=, not both")
+        atol, rtol = (0.0, value) if relative else (value, 0.0)
+    # a tolerance tensor broadcasts with A's batch dims: one value per matrix
+    return tuple(t.unsqueeze(-1) if isinstance(t, Tensor) and t.ndim else t for t in (atol, rtol))
+
+
 @names_node("LinalgPinvBackward0")
-def pinv(A, *, atol=None, rtol=None, hermitian=False):  # noqa: N803
+def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None):  # noqa: N803
     """The Moore-Penrose pseudo-inverse from the SVD, singular values below
     ``max(atol, rtol * largest)`` treated as zero (``rtol`` defaults to eps·max(m, n) when
-    ``atol`` is not given, as PyTorch). Gradients need distinct non-zero singular values."""
+    ``atol`` is not given, as PyTorch). ``pinv(A, rcond)``: PyTorch's older overload,
+    ``rtol=rcond, atol=0``. Gradients need distinct non-zero singular values."""
+    atol, rtol = _positional_tolerance("pinv", "rcond", rcond, atol, rtol, hermitian, True)
     _matrix(A, "pinv")
     u, s, vh = svd(A, full_matrices=False)
     m, n = A.shape[-2:]
@@ -613,14 +629,16 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False):  # noqa: N803
 
 
 @autocast_op("linalg_matrix_rank")
-def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):  # noqa: N803
+def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None):  # noqa: N803
     """The numerical rank of ``A`` (batched over leading dims, int64): how many singular values
     (absolute eigenvalues with ``hermitian``) exceed ``max(atol, rtol * largest)``, with
     ``pinv``'s defaults (``rtol`` eps·max(m, n) when ``atol`` is not given), as PyTorch.
+    ``matrix_rank(A, tol)``: PyTorch's older overload, ``atol=tol, rtol=0``.
 
     Example:
         >>> minigrad.linalg.matrix_rank(minigrad.ones(3, 3))  # tensor(1)
     """
+    atol, rtol = _positional_tolerance("matrix_rank", "tol", tol, atol, rtol, hermitian, False)
     _matrix(A, "matrix_rank")
     if A.numel() == 0:  # rank 0, before hermitian's square check (PyTorch's empty shortcut)
         return A.new_zeros(A.shape[:-2], dtype=dtypes.int64)

@@ -281,12 +281,21 @@ def install() -> None:
     """Make the public functions of :data:`NAMESPACES` dispatch (called once, at import), and
     give ``nn.functional`` and ``autograd`` the helpers PyTorch re-exports there
     (``F.has_torch_function``, ...), which themselves do not dispatch."""
+    from . import _tensor_params
+
     namespaces = _namespaces()
     for name, module in namespaces.items():
+        refusals = _tensor_params.refusals(name, vars(module))
         if name:
-            _tf.install(vars(module), module.__name__)
+            _tf.install(vars(module), module.__name__, refusals=refusals)
         else:
-            _tf.install(vars(module), module.__name__, IGNORED, FACTORIES)
+            _tf.install(vars(module), module.__name__, IGNORED, FACTORIES, refusals)
+            for fn_name in set(refusals) & (IGNORED - FACTORIES):  # (not dispatching)
+                setattr(
+                    module,
+                    fn_name,
+                    _tensor_params.checked(getattr(module, fn_name), refusals[fn_name]),
+                )
     from . import autograd
 
     helpers = (has_torch_function, has_torch_function_unary, has_torch_function_variadic)

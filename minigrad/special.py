@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+from . import dtypes
 from .ops import (
     digamma,
     entr,
@@ -104,5 +105,10 @@ def log_softmax(input, dim, *, dtype=None):
 
 
 def round(input, *, decimals=0):
-    """``torch.special.round``: round half to even, to ``decimals`` places."""
-    return _round(input, decimals)
+    """``torch.special.round``: round half to even, to ``decimals`` places. Integer tensors
+    are refused, as PyTorch's kernel does (``torch.round`` returns them as they are)."""
+    if not (input.is_floating_point() or input.is_complex()):
+        raise NotImplementedError(
+            f"\"round_vml_cpu\" not implemented for '{dtypes.scalar_type_name(input.dtype)}'"
+        )
+    return _round(input, decimals=decimals)

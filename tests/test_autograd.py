@@ -667,3 +667,48 @@ def test_variable_is_a_detached_tensor_as_in_pytorch():
     z = Variable(minigrad.tensor([1.0, 2.0]), requires_grad=True)
     (z**2).sum().backward()
     assert z.grad.tolist() == [2.0, 4.0]
+
+
+class CubeWrongWithGraph(Function):
+    """Right first derivatives without create_graph, twice them with it (grad mode is on
+    inside backward only then): a bug that only second-order users would see."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x**3
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        scale = 6 if minigrad.is_grad_enabled() else 3
+        return g * scale * x**2
+
+
+class CubeWrongSecondOrder(Function):
+    """Right first derivatives, but their graph is built from a wrong formula: backward gives
+    3x² as a constant times x² where the constant is detached from x's value at 1."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x**3
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 3 * x.detach() * x  # d/dx of this is 3x, not 6x
+
+
+def test_gradgradcheck_compares_first_derivatives_with_and_without_create_graph():
+    """gradgradcheck differences the first derivatives computed without create_graph (reusing
+    the forward while only the upstream gradient moves): first derivatives that are right only
+    without create_graph, or whose graph is wrong, fail it."""
+    x = leaf([0.5, -1.0, 2.0])
+    assert gradcheck(CubeWrongWithGraph.apply, (x,)) and gradcheck(CubeWrongSecondOrder.apply, (x,))
+    with pytest.raises(minigrad.autograd.GradcheckError, match="differs with create_graph=True"):
+        gradgradcheck(CubeWrongWithGraph.apply, (x,))
+    with pytest.raises(minigrad.autograd.GradcheckError, match="Jacobian mismatch"):
+        gradgradcheck(CubeWrongSecondOrder.apply, (x,))
+    assert gradgradcheck(CubeWrongSecondOrder.apply, (x,), raise_exception=False) is False
+    assert gradgradcheck(Cube.apply, (x,), leaf([1.0, -2.0, 0.5]))  # given grad outputs

@@ -11,7 +11,7 @@ from .._warnings import warn_user
 from ..autograd import engine, grad_mode
 from ..nn.modules.module import Module
 from ..tensor import Tensor
-from . import arrays, guards
+from . import arrays, guards, stance
 from .capture import Capture, raw
 from .joint import JointTrace, NotJointError, released, tensor_leaves
 from .module import OptimizedModule
@@ -173,6 +173,7 @@ class CompiledFunction:
         self._replayed = False  # whether a replay ran to the end (then a guard miss traces)
         self._counters = ()  # walk positions of the step counters (see symbolic.py)
         self._fast = None
+        self._called_under_stance = False  # (set_stance("eager_then_compile"): first call)
         self._roots = [fn]
         # a module's call (compile(model), Module.compile): its outputs' backward and the
         # optimizer step run outside it, so tensors' .grad and hooks are not part of its key
@@ -198,6 +199,8 @@ class CompiledFunction:
     def __call__(self, *args, **kwargs):
         if self._eager_reason is not None or arrays.active is not None:
             return self._orig_mod(*args, **kwargs)  # inside another trace: part of it
+        if stance.eager_now(self):
+            return self._orig_mod(*args, **kwargs)
         inputs, arg_tokens, others = [], [], []
         _split((args, kwargs), inputs, arg_tokens, others)
         arg_key = (tuple(arg_tokens), guards.modes())
@@ -278,6 +281,8 @@ class CompiledFunction:
             self._give_up(reason)
 
     def _trace(self, args, kwargs, inputs, key, pre_tensors, slots):
+        if stance.refuse_trace(self._orig_mod):
+            return self._orig_mod(*args, **kwargs)
         if any(t.device.type != "cpu" for t in inputs):
             self._give_up(
                 "an input tensor is on a GPU: replay runs on the CPU only (CUDA-graph replay "

@@ -4,17 +4,22 @@ the module it wraps); ``assume_constant_result``, ``allow_in_graph`` and
 ``mark_static_address`` mark functions and tensors as PyTorch's do (tracing hints, nothing in
 eager code); ``reset`` (tutorials call ``torch._dynamo.reset()`` between compile modes) is
 ``torch.compiler.reset``. minigrad's compiler is not TorchDynamo, and the rest
-(``config``, ``mark_dynamic``, ``explain``, ...) is not here."""
+(``config``, ``explain``, ...) is not here; ``mark_dynamic``, ``maybe_mark_dynamic`` and
+``mark_static`` record their marks (see :mod:`minigrad._dynamo.decorators`)."""
 
 from .._compile.module import OptimizedModule
 from ..compiler import allow_in_graph, reset
 from . import eval_frame
+from .decorators import mark_dynamic, mark_static, maybe_mark_dynamic
 
 __all__ = [
     "OptimizedModule",
     "allow_in_graph",
     "assume_constant_result",
+    "mark_dynamic",
+    "mark_static",
     "mark_static_address",
+    "maybe_mark_dynamic",
     "reset",
 ]
 

@@ -40,7 +40,8 @@ _LOWER_OPS = {
     "Linear": LOWER,
     "Convolution": LOWER,
     "Einsum": LOWER,
-    "ScaledDotProductAttention": LOWER,
+    # (ScaledDotProductAttention is cast at its entry point, scaled_dot_product_attention, as
+    # PyTorch's dispatcher does: the math kernel's float32 computation under it stays float32)
     "AttentionWeights": LOWER,
     "linear": LOWER,
     "conv": LOWER,

@@ -298,12 +298,13 @@ _tasks = _Tasks()
 
 
 class Task:
-    """One running backward pass: what :func:`will_run` asks of it."""
+    """One running backward pass: what :func:`will_run` asks of it, and the callbacks queued to
+    run when it finishes."""
 
-    __slots__ = ("order", "needed", "nodes")
+    __slots__ = ("order", "needed", "nodes", "callbacks")
 
     def __init__(self, order, needed):
-        self.order, self.needed, self.nodes = order, needed, None
+        self.order, self.needed, self.nodes, self.callbacks = order, needed, None, None
 
     def will_run(self, node) -> bool:
         if self.needed is not None:
@@ -319,11 +320,44 @@ def current_task():
     return stack[-1] if stack else None
 
 
+def queue_callback(callback) -> None:
+    """Run ``callback()`` when the backward pass now running in this thread finishes
+    (``Variable._execution_engine.queue_callback``: DDP and FSDP use it to act once all
+    gradients exist); callbacks run in the order queued, and may queue more."""
+    task = current_task()
+    if task is None:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    if task.callbacks is None:
+        task.callbacks = []
+    task.callbacks.append(callback)
+
+
+def current_task_id() -> int:
+    """An id of the backward pass running in this thread, -1 outside backward (as
+    ``torch._C._current_graph_task_id``)."""
+    task = current_task()
+    return -1 if task is None else id(task)
+
+
+class ExecutionEngine:
+    """``Variable._execution_engine``: the engine's entry points PyTorch code reaches."""
+
+    queue_callback = staticmethod(queue_callback)
+
+
+execution_engine = ExecutionEngine()
+
+
 def _run(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
     pause_collection()
     depth = len(_tasks.stack)
     try:
-        return _walk(roots, root_grads, retain_graph, create_graph, inputs, accumulate)
+        results = _walk(roots, root_grads, retain_graph, create_graph, inputs, accumulate)
+        if len(_tasks.stack) > depth and _tasks.stack[depth].callbacks:
+            callbacks = _tasks.stack[depth].callbacks
+            while callbacks:  # (a callback may queue another)
+                callbacks.pop(0)()
+        return results
     finally:
         del _tasks.stack[depth:]
         resume_collection()

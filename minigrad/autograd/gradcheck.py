@@ -75,14 +75,28 @@ def gradcheck(
         if flag:
             raise NotImplementedError(f"gradcheck: {name}=True is not implemented in minigrad")
     func, inputs = _sparse_through_values(func, _as_inputs(inputs))
+    checks = (check_backward_ad, check_grad_dtypes, check_forward_ad)
+    failure = _first_failure(func, func, inputs, checks, eps, atol, rtol, nondet_tol, seed)
+    return _verdict(failure, raise_exception)
+
+
+def _first_failure(func, values, inputs, checks, eps, atol, rtol, nondet_tol, seed) -> str | None:
+    """gradcheck's checks (``checks``: backward, grad dtypes, forward) on dense ``inputs``.
+    ``values`` gives ``func``'s outputs for the finite differences, where the analytic side
+    needs more than they do (gradgradcheck: first derivatives without create_graph)."""
+    backward_ad, grad_dtypes, forward_ad = checks
     checked = _checked_inputs(inputs)
     failure = None
-    if check_backward_ad:
-        failure = _check_backward(func, inputs, checked, eps, atol, rtol, nondet_tol, seed)
-    if failure is None and check_grad_dtypes and check_backward_ad:
+    if backward_ad:
+        failure = _check_backward(func, values, inputs, checked, eps, atol, rtol, nondet_tol, seed)
+    if failure is None and grad_dtypes and backward_ad:
         failure = _check_dtypes(func, inputs, checked)
-    if failure is None and check_forward_ad:
-        failure = _check_forward(func, inputs, checked, eps, atol, rtol)
+    if failure is None and forward_ad:
+        failure = _check_forward(func, values, inputs, checked, eps, atol, rtol)
+    return failure
+
+
+def _verdict(failure: str | None, raise_exception: bool) -> bool:
     if failure is None:
         return True
     if raise_exception:
@@ -145,14 +159,14 @@ def _as_inputs(inputs) -> tuple:
     return tuple(inputs) if isinstance(inputs, list) else (inputs,)
 
 
-def _check_backward(func, inputs, checked, eps, atol, rtol, nondet_tol, seed) -> str | None:
+def _check_backward(func, values, inputs, checked, eps, atol, rtol, nondet_tol, seed) -> str | None:
     """The first mismatch of vᵀJ by backward against central differences (None if none)."""
     rng = np.random.default_rng(seed)
     outputs = _float_outputs(func(*inputs))
     vs = [out.new_tensor(_upstream(rng, out)) for out in outputs]
     # every output's differences from the same evaluations: one call of func per step
     hosted = [_widened(v.device.backend.to_host(v._data)) for v in vs]
-    numeric = {i: _numeric(func, inputs, i, hosted, eps) for i in checked}
+    numeric = {i: _numeric(values, inputs, i, hosted, eps) for i in checked}
     for k, (out, v) in enumerate(zip(outputs, vs)):
         analytic = _analytic(out, [inputs[i] for i in checked], v)
         again = _analytic(out, [inputs[i] for i in checked], v)
@@ -184,13 +198,13 @@ def _check_dtypes(func, inputs, checked) -> str | None:
     return None
 
 
-def _check_forward(func, inputs, checked, eps, atol, rtol) -> str | None:
+def _check_forward(func, values, inputs, checked, eps, atol, rtol) -> str | None:
     """The first mismatch of J·eᵢ by forward-mode AD against central differences."""
     from . import forward_ad
 
     for i in checked:
         x = inputs[i]
-        columns = _numeric_columns(func, inputs, i, eps)
+        columns = _numeric_columns(values, inputs, i, eps)
         for n, idx in enumerate(np.ndindex(*x.shape)):
             direction = np.zeros(x.shape)
             direction[idx] = 1.0
@@ -259,6 +273,12 @@ def gradgradcheck(
     (``check_fwd_over_rev``). ``gen_non_contig_grad_outputs`` is accepted (minigrad's random
     grad outputs are contiguous); the other flags are :func:`gradcheck`'s.
 
+    The finite differences are taken of vᵀJ computed without create_graph (it has the same
+    values and costs less; a step in v reruns backward on the same forward), and vᵀJ with
+    and without create_graph must agree at the inputs: stricter than PyTorch, whose check
+    passes first derivatives that are wrong only under create_graph if their graph agrees
+    with them.
+
     Without ``grad_outputs``, v is drawn from U(-1, 1) as PyTorch draws it: from the global
     generator (``seed=None``, so a seeded program draws the same v and the same later numbers),
     or from a private NumPy generator seeded with ``seed`` (minigrad's own option)."""
@@ -267,7 +287,7 @@ def gradgradcheck(
     outputs = _float_outputs(func(*inputs))
     if grad_outputs is None:
         grad_outputs = _random_grad_outputs(outputs, seed)
-    grad_outputs = tuple(grad_outputs)
+    grad_outputs = _as_inputs(grad_outputs)  # (one tensor: the one output's, as PyTorch)
     seed = 0 if seed is None else seed
     n = len(inputs)
 
@@ -283,23 +303,53 @@ def gradgradcheck(
         )
         return tuple(g for g in grads if g is not None)
 
-    return gradcheck(
-        first_derivatives,
-        inputs + grad_outputs,
-        eps=eps,
-        atol=atol,
-        rtol=rtol,
-        raise_exception=raise_exception,
-        nondet_tol=nondet_tol,
-        check_undefined_grad=check_undefined_grad,
-        check_grad_dtypes=check_grad_dtypes,
-        check_batched_grad=check_batched_grad,
-        check_forward_ad=check_fwd_over_rev,
-        check_backward_ad=check_rev_over_rev,
-        fast_mode=fast_mode,
-        masked=masked,
-        seed=seed + 2,
-    )
+    forward = {}  # the last forward's graph, its outputs and the inputs' values it ran on
+
+    def values(*args):
+        """The first derivatives without create_graph, which is all the differences need; a
+        difference in v (the upstream gradient) runs backward again on the same forward."""
+        ins, vs = args[:n], args[n:]
+        at = [ins[i].device.backend.to_host(ins[i]._data).copy() for i in checked]
+        if "at" not in forward or not all(map(np.array_equal, at, forward["at"])):
+            outs = _float_outputs(func(*ins))
+            forward.update(at=at, used=[k for k, o in enumerate(outs) if o.requires_grad])
+            forward["outs"] = [outs[k] for k in forward["used"]]
+        grads = engine.grad(
+            forward["outs"],
+            [ins[i] for i in checked],
+            [vs[k] for k in forward["used"]],
+            retain_graph=True,
+            allow_unused=True,
+        )
+        return tuple(g for g in grads if g is not None)
+
+    for name, flag in (("check_batched_grad", check_batched_grad), ("masked", masked)):
+        if flag:
+            raise NotImplementedError(f"gradcheck: {name}=True is not implemented in minigrad")
+    inputs += grad_outputs
+    # The differences below are of the values without create_graph: at the inputs, the values
+    # with it must be those (so neither kind of backward's values goes unchecked).
+    failure = _same_values(first_derivatives(*inputs), values(*inputs), atol, rtol)
+    if failure is None:
+        checks = (check_rev_over_rev, check_grad_dtypes, check_fwd_over_rev)
+        failure = _first_failure(
+            first_derivatives, values, inputs, checks, eps, atol, rtol, nondet_tol, seed + 2
+        )
+    return _verdict(failure, raise_exception)
+
+
+def _same_values(with_graph, without, atol, rtol) -> str | None:
+    """None where backward with create_graph gave the first derivatives it gives without."""
+    if len(with_graph) != len(without):
+        return (
+            f"Backward with create_graph=True gave {len(with_graph)} gradients, "
+            f"without it {len(without)}"
+        )
+    for k, (a, b) in enumerate(zip(with_graph, without)):
+        failure = _compare(a.detach(), _widened(b.device.backend.to_host(b._data)), atol, rtol)
+        if failure is not None:
+            return f"First derivative {k} differs with create_graph=True and without,{failure}"
+    return None
 
 
 def _random_grad_outputs(outputs, seed) -> tuple:

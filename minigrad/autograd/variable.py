@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .. import backend, dtypes
 from .._warnings import warn_user
-from . import graph
+from . import engine, graph
 
 
 class _VariableMeta(type):
@@ -42,3 +42,5 @@ class Variable(metaclass=_VariableMeta):
         if not isinstance(data, graph.Tensor):
             raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
         return data.detach().requires_grad_(requires_grad)
+
+    _execution_engine = engine.execution_engine  # (queue_callback, as PyTorch's)

@@ -4,9 +4,9 @@ places a tensor's shards and replicas along a mesh's dimensions.
 
 As in PyTorch, making a mesh starts the default process group if no one has
 (``init_process_group()``); minigrad's group is MPI's world, so a program started alone is a
-world of one and its meshes have one rank. minigrad has the world group only: collectives run
-along a mesh dimension that spans the whole world (any mesh whose other dimensions have size
-1); others raise ``NotImplementedError``.
+world of one and its meshes have one rank. A mesh may hold some of the world's ranks (a slice
+of a bigger mesh, ``mesh["dp", "tp"]``), but minigrad has the world group only: collectives run
+along a mesh dimension that spans the whole world; others raise ``NotImplementedError``.
 """
 
 from __future__ import annotations
@@ -63,12 +63,9 @@ class DeviceMesh:
             raise RuntimeError(
                 f"DeviceMesh: mesh {ranks.tolist()} names ranks outside the world of {world}"
             )
-        if ranks.size != world:
-            raise NotImplementedError(
-                f"DeviceMesh: a mesh of {ranks.size} of the world's {world} ranks; minigrad "
-                f"has the world process group only (no subgroups), so a mesh spans every rank"
-            )
         self._rank = pg.rank()
+        self._root, self._root_dims = self, tuple(range(ranks.ndim))  # (see _flatten)
+        self._flattened: dict = {}  # on a root mesh: a flattened name -> its root dimensions
 
     # -- the layout -------------------------------------------------------------------------
     @property
@@ -141,7 +138,7 @@ class DeviceMesh:
     def _group(self, mesh_dim, what: str) -> c10d.ProcessGroup:
         """The world group, for collectives along ``mesh_dim`` (which must span it)."""
         n = self.size(mesh_dim)
-        if n not in (1, self._ranks.size) or (n == 1 and self._ranks.size > 1):
+        if n != c10d.get_default_group().size():
             raise NotImplementedError(
                 f"{what}: mesh dimension {mesh_dim} of a {self.shape} mesh is a subgroup of "
                 f"ranks; minigrad has the world process group only"
@@ -149,17 +146,54 @@ class DeviceMesh:
         return c10d.get_default_group()
 
     def __getitem__(self, names) -> DeviceMesh:
-        """The mesh of the named dimension(s) through this rank (``mesh["dp"]``)."""
+        """The mesh of the named dimension(s) through this rank (``mesh["dp"]``,
+        ``mesh["dp", "tp"]``; a name made by :meth:`_flatten` on the root mesh is one
+        dimension spanning the dimensions it flattened)."""
         names = (names,) if isinstance(names, str) else tuple(names)
         if self.mesh_dim_names is None:
             raise RuntimeError("Cannot slice a DeviceMesh without mesh_dim_names!")
-        dims = [self._dim(n) for n in names]
         if names == self.mesh_dim_names:
             return self
+        root, groups = self._root, []
+        for name in names:
+            if name in root._flattened:
+                groups.append(root._flattened[name])
+            else:
+                groups.append((self._root_dims[self._dim(name)],))
+        return root._slice(names, groups)
+
+    def _slice(self, names: tuple, groups: list) -> DeviceMesh:
+        """The mesh through this (root) mesh's rank whose dimension ``i`` runs over the root
+        dimensions ``groups[i]`` together (row-major), named ``names[i]``."""
+        dims = [d for group in groups for d in group]
         coord = self.get_coordinate()
         index = tuple(slice(None) if d in dims else coord[d] for d in range(self.ndim))
-        sub = np.moveaxis(self._ranks[index], list(range(len(dims))), np.argsort(dims))
-        return DeviceMesh(self.device_type, sub, mesh_dim_names=names)
+        kept = sorted(dims)
+        sub = np.transpose(self._ranks[index], [kept.index(d) for d in dims])
+        sub = sub.reshape([math.prod(self._ranks.shape[d] for d in g) for g in groups])
+        mesh = DeviceMesh(self.device_type, sub, mesh_dim_names=names)
+        if all(len(g) == 1 for g in groups):
+            mesh._root, mesh._root_dims = self, tuple(dims)
+        return mesh
+
+    def _flatten(self, mesh_dim_name: str | None = None, backend_override=None) -> DeviceMesh:
+        """This mesh as one dimension (its ranks row-major) named ``mesh_dim_name`` (by default
+        its names joined by ``"_"``); the name then slices the root mesh as well
+        (``root["dp_cp"]``), as PyTorch's ``DeviceMesh._flatten``."""
+        if not self.mesh_dim_names:
+            raise RuntimeError("Cannot flatten a DeviceMesh without mesh_dim_names!")
+        name = mesh_dim_name or "_".join(self.mesh_dim_names)
+        root = self._root
+        if root.mesh_dim_names and name in root.mesh_dim_names:
+            raise ValueError(
+                f"{name} already exists for submesh of the {root}. The mesh_dim_names of "
+                f"submesh and flattened mesh are {root.mesh_dim_names}. Please specify another "
+                "valid mesh_dim_name."
+            )
+        if self is root:
+            return DeviceMesh(self.device_type, self._ranks.reshape(-1), mesh_dim_names=(name,))
+        root._flattened[name] = self._root_dims
+        return root._slice((name,), [self._root_dims])
 
     # -- comparisons and text ----------------------------------------------------------------
     def __eq__(self, other) -> bool:

@@ -8,11 +8,14 @@ import os
 
 import numpy as np
 
+from .._warnings import warn_user
 from ..nn.modules.rnn import LSTM
 from ..tensor import Tensor
-from ..utils._tracing import ModuleCall, as_args, flatten, trace, version
+from ..utils._tracing import ModuleCall, as_args, flatten, trace
+from ._checks import _check_constants, _check_in_place, _check_opset
 from ._graph import GraphBuilder
 from ._ops import CONVERTERS, Call, _onnx_type
+from ._passes import name_outputs, optimize
 
 
 def _require_onnx():
@@ -38,7 +41,7 @@ def export(
     training=None,
     do_constant_folding: bool = True,
     keep_initializers_as_inputs=None,
-    dynamo: bool = False,
+    dynamo: bool = True,
 ):
     """Trace ``model(*args)`` and write it as an ONNX model to ``f``, as ``torch.onnx.export``.
 
@@ -58,15 +61,20 @@ def export(
             ``input_0``, ... and ``output_0``, ...).
         dynamic_axes: ``{name: {axis: "label"}}`` or ``{name: [axis, ...]}`` for inputs and
             outputs whose sizes vary (a batch axis).
-        opset_version: the ONNX opset; 17 or later.
+        opset_version: the ONNX opset; 13 or later. Layer norm is one ``LayerNormalization``
+            node from 17 (its arithmetic below), GELU one ``Gelu`` node from 20.
         export_params: write the parameters as initializers (always true here).
         verbose: print the graph.
         training: ``TrainingMode.EVAL`` (the default: dropout off, batch norm with its running
             statistics), ``PRESERVE`` (the model's own modes) or ``TRAINING``.
-        do_constant_folding: accepted for PyTorch's signature; the traced graph already holds
-            constants computed from parameters as folded values.
+        do_constant_folding: in an eval-mode export, compute the nodes that depend only on
+            parameters and constants ahead of time and fold an eval-mode batch norm into the
+            convolution before it, as PyTorch does (the graph reads ``Conv, Relu, ...``).
         keep_initializers_as_inputs: only None/False (parameters are initializers).
-        dynamo: accepted for PyTorch's signature; minigrad always traces the forward pass.
+        dynamo: minigrad always traces the forward pass as PyTorch's TorchScript exporter
+            does. ``dynamo=False`` warns PyTorch's ``DeprecationWarning`` for that legacy
+            exporter; with ``dynamo=True`` (PyTorch's default) PyTorch needs onnxscript and
+            raises ``ModuleNotFoundError`` without it, where minigrad traces as above.
 
     Returns:
         The ``onnx.ModelProto`` written.
@@ -77,21 +85,33 @@ def export(
         ...                      input_names=["x"], dynamic_axes={"x": {0: "batch"}})
     """
     onnx = _require_onnx()
-    if opset_version < 17:
-        raise ValueError(f"onnx.export: opset_version must be 17 or later, got {opset_version}")
+    if opset_version < 13:
+        raise ValueError(f"onnx.export: opset_version must be 13 or later, got {opset_version}")
     if not export_params:
         raise NotImplementedError("onnx.export: export_params=False is not supported")
     if keep_initializers_as_inputs:
         raise NotImplementedError("onnx.export: keep_initializers_as_inputs=True is not supported")
+    if not dynamo:
+        warn_user(_LEGACY_WARNING, DeprecationWarning)
+    # PyTorch's eval-mode folding: EVAL, or PRESERVE of a model in eval mode.
+    preserved_eval = training == TrainingMode.PRESERVE and not getattr(model, "training", True)
+    fold = do_constant_folding and (training in (None, TrainingMode.EVAL) or preserved_eval)
     global _exporting
     _exporting, before = True, _exporting
     try:
         with _training_mode(model, TrainingMode.EVAL if training is None else training):
             return _export(onnx, model, args, f, input_names, output_names, dynamic_axes,
-                           opset_version, verbose)  # fmt: skip
+                           opset_version, verbose, fold)  # fmt: skip
     finally:
         _exporting = before
 
+
+_LEGACY_WARNING = (
+    "You are using the legacy TorchScript-based ONNX export. Starting in PyTorch 2.9, the new "
+    "torch.export-based ONNX exporter has become the default. Learn more about the new export "
+    "logic: https://docs.pytorch.org/docs/stable/onnx_export.html. For exporting control flow: "
+    "https://pytorch.org/tutorials/beginner/onnx/export_control_flow_model_to_onnx_tutorial.html"
+)
 
 _exporting = False  # while export traces the model (is_in_onnx_export)
 
@@ -124,7 +144,9 @@ def _training_mode(model, mode):
             m.training = flag
 
 
-def _export(onnx, model, args, f, input_names, output_names, dynamic_axes, opset_version, verbose):
+def _export(
+    onnx, model, args, f, input_names, output_names, dynamic_axes, opset_version, verbose, fold
+):
     """:func:`export` once the model is in the mode to trace."""
     args = as_args(args)
     versions = []
@@ -171,9 +193,10 @@ def _export(onnx, model, args, f, input_names, output_names, dynamic_axes, opset
         out = convert(Call(g, op, op2, op_args, names, result, result2))
         g.bind(result, out)
 
+    name_outputs(g, [g.value(t) for t in outputs], output_names, set(input_names))
+    optimize(g, output_names, fold)
     graph_outputs = []
     for k, (name, t) in enumerate(zip(output_names, outputs)):
-        g.nodes.append(g.helper.make_node("Identity", [g.value(t)], [name]))
         shape = _shape(t, outputs2[k] if outputs2 else None, dynamic.get(name, {}), name)
         graph_outputs.append(
             g.helper.make_tensor_value_info(name, _onnx_type(g, t._data.dtype), shape)
@@ -193,6 +216,7 @@ def _export(onnx, model, args, f, input_names, output_names, dynamic_axes, opset
         producer_name="minigrad",
     )
     proto.ir_version = min(proto.ir_version, 8)  # readable by older runtimes too
+    _check_opset(onnx, g.nodes, opset_version)
     onnx.checker.check_model(proto)
     if verbose:
         print(g.helper.printable_graph(graph))
@@ -317,43 +341,6 @@ def _lstm(g, call, args, result):
     g.bind(out, x)
     g.bind(h_n, finals_h[0] if len(finals_h) == 1 else g.node("Concat", finals_h, axis=0))
     g.bind(c_n, finals_c[0] if len(finals_c) == 1 else g.node("Concat", finals_c, axis=0))
-
-
-def _check_in_place(records, versions, output) -> None:
-    """Refuse a trace in which a tensor changed in place after it was made or read: the
-    traced ops would not see the change (the graph would silently compute something else)."""
-    seen = {}  # id(tensor) -> its version when first made or read
-
-    def check(t, v, op_name):
-        first = seen.setdefault(id(t), v)
-        if v != first:
-            raise NotImplementedError(
-                f"onnx export: a tensor used by {op_name} was changed in place during forward; "
-                "in-place ops cannot be exported (use the out-of-place op)"
-            )
-
-    for (op, args, result), (used, made) in zip(records, versions):
-        name = op.label()
-        for t, v in zip(flatten(list(args)), used):
-            check(t, v, name)
-        for t, v in zip(flatten(result), made):
-            check(t, v, name)
-    for t in flatten(output):
-        if id(t) in seen:
-            check(t, version(t), "the output")
-
-
-def _check_constants(g, op_name, args, args2) -> None:
-    """A tensor made inside forward is baked in as a constant: it must not change with the
-    dynamic axes (as ``zeros(x.shape[0], ...)`` would)."""
-    for a, b in zip(args, args2):
-        if isinstance(a, Tensor) and g.value(a) in g.constants:
-            if tuple(a.shape) != tuple(b.shape):
-                raise NotImplementedError(
-                    f"onnx export: an input of {op_name} was made inside forward with a shape "
-                    f"that depends on the dynamic axes ({list(a.shape)} at one size, "
-                    f"{list(b.shape)} at another); compute it from the inputs instead"
-                )
 
 
 def _needed(records, outputs) -> set:

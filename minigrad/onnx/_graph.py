@@ -20,6 +20,7 @@ class GraphBuilder:
         self.nodes, self.initializers = [], []
         self._count = 0
         self._consts = {}
+        self.sum_counts = {}  # ReduceSum output -> (input, axes, keepdims, elements summed)
 
     def fresh(self, stem: str) -> str:
         self._count += 1
@@ -59,6 +60,13 @@ class GraphBuilder:
 
     def ints(self, values) -> str:
         return self.const(np.asarray(list(values), dtype=np.int64))
+
+    def reduce(self, op_type: str, x: str, axes, keepdims: int, outputs: int | list = 1):
+        """A ``Reduce*`` node over ``axes``: an attribute before opset 18, an input from 18."""
+        axes = [int(a) for a in axes]
+        if self.opset >= 18:
+            return self.node(op_type, [x, self.ints(axes)], outputs, keepdims=int(keepdims))
+        return self.node(op_type, [x], outputs, axes=axes, keepdims=int(keepdims))
 
 
 def dynamic_shape(shape, shape2, input_shape, op: str) -> list:

@@ -1,4 +1,4 @@
-"""How each traced op becomes ONNX nodes (opset 17): one converter per op class name.
+"""How each traced op becomes ONNX nodes (opset 13 and later): one converter per op class name.
 
 A converter gets a :class:`Call` (the op, its inputs' value names and shapes, the result) and
 returns the name of its output value. Ops without a converter make the export raise
@@ -262,6 +262,8 @@ def _silu(c):
 @converter("GELU")
 def _gelu(c):
     g, x, dt = c.g, c.input(0), c.dtype
+    if g.opset >= 20:  # the Gelu op, as PyTorch emits from opset 20
+        return g.node("Gelu", [x], approximate=str(c.op.approximate))
     if c.op.approximate == "tanh":  # 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
         cube = g.node("Mul", [g.node("Mul", [x, x]), x])
         inner = g.node("Add", [x, g.node("Mul", [cube, g.const(np.asarray(0.044715, dt))])])
@@ -300,14 +302,17 @@ def _log_softmax(c):
 def _sum(c):
     if not c.op.dims:  # a 0-d input: nothing to reduce
         return c.g.node("Identity", [c.input(0)])
-    return c.g.node("ReduceSum", [c.input(0), c.g.ints(c.op.dims)], keepdims=int(c.op.keepdim))
+    x, dims, keepdim = c.input(0), list(c.op.dims), int(c.op.keepdim)
+    out = c.g.node("ReduceSum", [x, c.g.ints(dims)], keepdims=keepdim)
+    c.g.sum_counts[out] = (x, dims, keepdim, math.prod(c.shape(0)[d] for d in dims))
+    return out
 
 
 def _reduce_attr(onnx_op):
     def convert(c):
         if not c.op.dims:
             return c.g.node("Identity", [c.input(0)])
-        return c.g.node(onnx_op, [c.input(0)], axes=list(c.op.dims), keepdims=int(c.op.keepdim))
+        return c.g.reduce(onnx_op, c.input(0), c.op.dims, c.op.keepdim)
 
     return convert
 
@@ -324,8 +329,8 @@ def _prod(c):
         return c.g.node("Identity", [c.input(0)])
     if c.op.dim is None:
         flat = c.g.node("Reshape", [c.input(0), c.g.ints([-1])])
-        return c.g.node("ReduceProd", [flat], axes=[0], keepdims=0)
-    return c.g.node("ReduceProd", [c.input(0)], axes=[int(c.op.dim)], keepdims=int(c.op.keepdim))
+        return c.g.reduce("ReduceProd", flat, [0], 0)
+    return c.g.reduce("ReduceProd", c.input(0), [c.op.dim], c.op.keepdim)
 
 
 @converter("SumToSize")

@@ -15,6 +15,9 @@ from ._ops import converter
 def _reshape(c):
     shape2 = c.op2.shape if c.op2 is not None else None
     target = dynamic_shape(c.op.shape, shape2, c.shape(0), "Reshape")
+    ins = c.shape(0)
+    if len(ins) > 2 and target[0] in (ins[0], 0) and target[1:] == [int(np.prod(ins[1:]))]:
+        return c.g.node("Flatten", [c.input(0)], axis=1)  # flatten(1), as PyTorch emits it
     return c.g.node("Reshape", [c.input(0), c.g.ints(target)])
 
 

@@ -73,13 +73,77 @@ def _avg_pool(c):
     return c.g.node("AveragePool", [c.input(0)], count_include_pad=1, **attrs)
 
 
-@converter("LayerNorm", "BatchNorm", "GroupNorm")
+@converter("LayerNorm")
+def _layer_norm(c):
+    """``LayerNormalization`` (opset 17) over the trailing axes, as PyTorch emits it."""
+    g, rank, axes = c.g, len(c.shape(0)), sorted(a % len(c.shape(0)) for a in c.op.axes)
+    if g.opset < 17 or axes != list(range(rank - len(axes), rank)):
+        return _normalize(c)
+    normalized = c.shape(0)[axes[0] :]
+    if c.args[1] is None:
+        scale = g.const(np.ones(normalized, c.dtype))
+    else:
+        scale = g.node("Reshape", [c.input(1), g.ints(normalized)])
+    ins = [c.input(0), scale]
+    if c.args[2] is not None:
+        ins.append(g.node("Reshape", [c.input(2), g.ints(normalized)]))
+    return g.node("LayerNormalization", ins, axis=axes[0], epsilon=float(c.op.eps))
+
+
+def _instance_norm(c):
+    """``InstanceNormalization`` where the statistics are per sample and channel (instance
+    norm, and group norm on its (N, G, -1) view), as PyTorch emits both; else None."""
+    shape, axes = c.shape(0), sorted(a % len(c.shape(0)) for a in c.op.axes)
+    spatial = list(range(2, len(shape)))
+    if len(shape) < 3 or (axes != spatial and not (shape[0] == 1 and axes == [0] + spatial)):
+        return None
+    g, channels, ins = c.g, shape[1], [c.input(0)]
+    for k, fill in ((1, np.ones), (2, np.zeros)):
+        if c.args[k] is None:
+            ins.append(g.const(fill(channels, c.dtype)))
+        elif c.args[k].numel() == channels and c.args[k].shape[-len(shape) + 1] == channels:
+            ins.append(g.node("Reshape", [c.input(k), g.ints([channels])]))
+        else:
+            return None
+    return g.node("InstanceNormalization", ins, epsilon=float(c.op.eps))
+
+
+def _batch_norm(c):
+    """``BatchNormalization`` in training mode (batch statistics; opset 14 on), as PyTorch
+    emits for a training export; else None. Its running-statistics inputs do not change the
+    output there and are given as zeros and ones."""
+    shape, axes = c.shape(0), sorted(a % len(c.shape(0)) for a in c.op.axes)
+    if c.name != "BatchNorm" or c.g.opset < 14 or len(shape) < 2:
+        return None
+    if axes != [0] + list(range(2, len(shape))):
+        return None
+    # Without weight and bias onnxruntime's default graph optimizations (seen with 1.32)
+    # compute it with the running statistics as in eval mode: the arithmetic stays then.
+    if c.args[1] is None or c.args[2] is None:
+        return None
+    g, channels, ins = c.g, shape[1], [c.input(0)]
+    for k in (1, 2):
+        if c.args[k].numel() != channels:
+            return None
+        ins.append(g.node("Reshape", [c.input(k), g.ints([channels])]))
+    # Own initializers, not shared constants: onnxruntime may update them in place.
+    for stat, fill in (("running_mean", np.zeros), ("running_var", np.ones)):
+        ins.append(g.initializer(g.fresh(stat), fill(channels, c.dtype)))
+    y, _, _ = g.node("BatchNormalization", ins, 3, epsilon=float(c.op.eps), training_mode=1)
+    return y
+
+
+@converter("BatchNorm", "GroupNorm")
 def _normalize(c):
     """(x - mean)/√(var + eps)·w + b with the statistics over the op's axes (biased var)."""
+    y = _instance_norm(c) if c.name != "LayerNorm" else None
+    y = _batch_norm(c) if y is None and c.name != "LayerNorm" else y
+    if y is not None:
+        return y
     g, x, dt = c.g, c.input(0), c.dtype
     axes = list(c.op.axes)
-    centered = g.node("Sub", [x, g.node("ReduceMean", [x], axes=axes, keepdims=1)])
-    var = g.node("ReduceMean", [g.node("Mul", [centered, centered])], axes=axes, keepdims=1)
+    centered = g.node("Sub", [x, g.reduce("ReduceMean", x, axes, 1)])
+    var = g.reduce("ReduceMean", g.node("Mul", [centered, centered]), axes, 1)
     std = g.node("Sqrt", [g.node("Add", [var, g.const(np.asarray(c.op.eps, dt))])])
     y = g.node("Div", [centered, std])
     if c.args[1] is not None:
@@ -106,7 +170,7 @@ def _attention_weights(c, mask_at: int):
         else:
             s = g.node("Add", [s, c.input(mask_at)])
         # A row with no allowed key gives zeros, as minigrad (and PyTorch's SDPA) do.
-        m = g.node("ReduceMax", [s], axes=[-1], keepdims=1)
+        m = g.reduce("ReduceMax", s, [-1], 1)
         finite = g.node("Not", [g.node("IsInf", [m])])
         s = g.node("Sub", [s, g.node("Where", [finite, m, g.const(np.zeros((), dt))])])
         e = g.node("Exp", [s])
@@ -196,4 +260,4 @@ def _bce_with_logits(c):
     flat = g.node("Reshape", [loss, g.ints([-1])])
     if c.op.reduction == "sum":
         return g.node("ReduceSum", [flat, g.ints([0])], keepdims=0)
-    return g.node("ReduceMean", [flat], axes=[0], keepdims=0)
+    return g.reduce("ReduceMean", flat, [0], 0)

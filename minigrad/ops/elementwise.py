@@ -608,15 +608,23 @@ def subtract(input, other, *args, alpha=1):
     alpha)`` and ``subtract(input, number, alpha)``: a third positional argument after a tensor
     ``other``, or a tensor there, raises ``TypeError`` (``sub``'s deprecated ``sub(x, number,
     y)`` is not ``subtract``'s: ``subtract(x, 0, y)`` gave ``x``)."""
-    if args:
-        if len(args) > 1 or isinstance(other, graph.Tensor) or isinstance(args[0], graph.Tensor):
-            raise TypeError(
-                "subtract() received an invalid combination of arguments: alpha is keyword-only "
-                "after a tensor other (subtract(input, other, *, alpha)); positional only as "
-                "subtract(input, number, number)"
-            )
-        alpha = args[0]
-    return sub(input, other, alpha=alpha)
+    return sub(input, other, alpha=positional_alpha("subtract", other, args, alpha))
+
+
+def positional_alpha(op: str, other, args: tuple, alpha):
+    """``alpha`` of PyTorch's two overloads ``op(input, Tensor other, *, alpha)`` and
+    ``op(input, Number other, Number alpha)`` (``subtract``, ``rsub``): ``args`` holds what
+    came after ``other``; a positional alpha after a tensor ``other``, or a tensor alpha,
+    raises PyTorch's ``TypeError``."""
+    if not args:
+        return alpha
+    if len(args) > 1 or isinstance(other, graph.Tensor) or isinstance(args[0], graph.Tensor):
+        raise TypeError(
+            f"{op}() received an invalid combination of arguments: alpha is keyword-only after "
+            f"a tensor other ({op}(input, other, *, alpha)); positional only as "
+            f"{op}(input, number, number)"
+        )
+    return args[0]
 
 
 def _number_first(name, other, alpha):

@@ -154,6 +154,17 @@ def _fma(input, product, beta, alpha):
     return (input if beta == 1 else input * beta) + scaled
 
 
+def _fused(input, first, second, beta, alpha, product):
+    """``beta * input + alpha * product(first, second)``; in float16 or bfloat16 computed in
+    float32 and rounded once, as PyTorch's addmm/baddbmm/addbmm kernels (not once for the
+    product and again for the sum)."""
+    low = first.dtype
+    if low not in (dtypes.float16, dtypes.bfloat16):
+        return _fma(input, product(first, second), beta, alpha)
+    wide = input.float() if input.dtype is low else input
+    return _fma(wide, product(first.float(), second.float()), beta, alpha).to(low)
+
+
 def _broadcast(a, b):
     n = max(len(a), len(b))
     a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
@@ -169,14 +180,14 @@ def _expect(t, ndim, op, name):
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)`` for matrices (input broadcasts)."""
     _expect(mat1, 2, "addmm", "mat1"), _expect(mat2, 2, "addmm", "mat2")
-    return named_as(_fma(input, matmul(mat1, mat2), beta, alpha), "AddmmBackward0")
+    return named_as(_fused(input, mat1, mat2, beta, alpha, matmul), "AddmmBackward0")
 
 
 @autocast_op("baddbmm")
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * (batch1 @ batch2)`` for batches of matrices (b, n, m)·(b, m, p)."""
     _expect(batch1, 3, "baddbmm", "batch1"), _expect(batch2, 3, "baddbmm", "batch2")
-    return named_as(_fma(input, matmul(batch1, batch2), beta, alpha), "BaddbmmBackward0")
+    return named_as(_fused(input, batch1, batch2, beta, alpha, matmul), "BaddbmmBackward0")
 
 
 @autocast_op("addbmm")
@@ -184,6 +195,11 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * Σ_b batch1[b] @ batch2[b]``: one (n, p) result."""
     _expect(batch1, 3, "addbmm", "batch1"), _expect(batch2, 3, "addbmm", "batch2")
     b, n, m = batch1.shape
+    if b and batch1.dtype in (dtypes.float16, dtypes.bfloat16):  # PyTorch's: an addmm per
+        out = input  # batch into the low-precision result, each rounded once
+        for k in range(b):
+            out = _fused(out, batch1[k], batch2[k], beta if k == 0 else 1, alpha, matmul)
+        return named_as(out, "AddbmmBackward0")
     left = batch1.permute(1, 0, 2).reshape(n, b * m)
     out = _fma(input, matmul(left, batch2.reshape(b * m, -1)), beta, alpha)
     return named_as(out, "AddbmmBackward0")

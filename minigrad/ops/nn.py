@@ -42,7 +42,11 @@ class SoftmaxOp(Op):
         fused = _fused_softmax_backward(self, gy, y, False)
         if fused is not None:
             return fused
-        return y * (gy - (gy * y).sum(self.dim, keepdim=True))
+        low = _low(y)
+        if low is not None:  # as PyTorch's kernel: in float32, rounded once
+            y, gy = y.float(), gy.float()
+        gx = y * (gy - (gy * y).sum(self.dim, keepdim=True))
+        return gx if low is None else gx.to(low)
 
 
 class LogSoftmaxOp(Op):
@@ -70,7 +74,16 @@ class LogSoftmaxOp(Op):
         fused = _fused_softmax_backward(self, gy, y, True)
         if fused is not None:
             return fused
-        return gy - y.exp() * gy.sum(self.dim, keepdim=True)
+        low = _low(y)
+        if low is not None:  # as PyTorch's kernel: in float32, rounded once
+            y, gy = y.float(), gy.float()
+        gx = gy - y.exp() * gy.sum(self.dim, keepdim=True)
+        return gx if low is None else gx.to(low)
+
+
+def _low(t):
+    """``t``'s dtype when it is float16 or bfloat16, else None."""
+    return t.dtype if t.dtype in (dtypes.float16, dtypes.bfloat16) else None
 
 
 def _row_major(xp, y):

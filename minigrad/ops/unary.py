@@ -343,7 +343,9 @@ ceil = unary_function(Ceil, "ceil", floating=False, bools=False)
 trunc = unary_function(Trunc, "trunc", floating=False, bools=False)
 
 
-def round(input, decimals=0):
+def round(input, *, decimals=0):
+    """Round half to even; ``decimals`` (keyword-only, as PyTorch's: ``round(x, 2)`` is
+    refused) rounds to that many decimal places."""
     if input.dtype is dtypes.bool:
         raise NotImplementedError("\"round\" not implemented for 'Bool'")
     return Round(decimals)(input)

@@ -10,6 +10,8 @@ result is the plain run's gradients, with one segment's activations alive at a t
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import threading
 
 from .. import backend
@@ -73,7 +75,7 @@ class _Checkpoint(Function):
             for d, s in run.rng_states:
                 backend.default_generator(d).set_state(s)
         try:
-            with grad_mode.enable_grad():
+            with grad_mode.enable_grad(), run.recompute_context:
                 out = run.fn(*args, **run.kwargs)
         finally:
             for d, s in states or ():
@@ -105,8 +107,40 @@ class _Run:
 
     __slots__ = (
         "fn", "args", "kwargs", "tensor_positions", "n_explicit", "discovered", "rng_states",
-        "outputs",
+        "outputs", "recompute_context",
     )  # fmt: skip
+
+
+def noop_context_fn():
+    """``checkpoint``'s default ``context_fn``: two contexts that do nothing."""
+    return contextlib.nullcontext(), contextlib.nullcontext()
+
+
+class CheckpointPolicy(enum.Enum):
+    """What selective activation checkpointing does with an op's output (PyTorch's values):
+    save it in forward (``*_SAVE``), recompute it in backward (``*_RECOMPUTE``), or save it
+    offloaded to the CPU (``*_CPU_OFFLOAD``). See
+    :func:`create_selective_checkpoint_contexts`."""
+
+    MUST_SAVE = 0
+    PREFER_SAVE = 1
+    MUST_RECOMPUTE = 2
+    PREFER_RECOMPUTE = 3
+    MUST_CPU_OFFLOAD = 4
+    PREFER_CPU_OFFLOAD = 5
+
+
+def create_selective_checkpoint_contexts(policy_fn_or_list, allow_cache_entry_mutation=False):
+    """Not implemented: PyTorch's selective activation checkpointing asks ``policy_fn`` about
+    each aten operator a segment dispatches, and minigrad has no aten operator layer under
+    its ops to ask about (nor ``__torch_dispatch__`` modes). Plain ``checkpoint`` (everything
+    recomputed) gives the same gradients."""
+    raise NotImplementedError(
+        "create_selective_checkpoint_contexts: selective activation checkpointing (a policy "
+        "per aten operator) needs an aten dispatch layer, which minigrad does not have; use "
+        "checkpoint(fn, ..., use_reentrant=False) without context_fn (same gradients, "
+        "everything recomputed)"
+    )
 
 
 def checkpoint(
@@ -114,7 +148,7 @@ def checkpoint(
     *args,
     use_reentrant: bool | None = None,
     preserve_rng_state: bool = True,
-    context_fn=None,
+    context_fn=noop_context_fn,
     determinism_check: str = "default",
     debug: bool = False,
     **kwargs,
@@ -123,7 +157,9 @@ def checkpoint(
 
     Gradients equal the plain run's (the random state of the forward is restored for the
     recomputation, so dropout masks match). Works with ``backward()``, ``autograd.grad``,
-    parameters the function closes over, and ``create_graph``. minigrad has one implementation,
+    parameters the function closes over, and ``create_graph``. ``context_fn`` returns two
+    context managers, as in PyTorch: the forward runs inside the first, the recomputation in
+    backward inside the second. minigrad has one implementation,
     with PyTorch's non-reentrant semantics; ``use_reentrant=True`` (the default when left out,
     with PyTorch's warning) adds the reentrant variant's rules: no keyword arguments for
     ``function``, and when no input tensor requires grad the output does not either (a warning
@@ -134,11 +170,16 @@ def checkpoint(
         >>> h.sum().backward()                               # block runs again here
     """
     reentrant = _check_reentrant_arguments(use_reentrant, kwargs, context_fn, debug)
-    if context_fn is not None:
-        raise NotImplementedError("checkpoint: context_fn (selective activation checkpointing)")
+    forward_context, recompute_context = (context_fn or noop_context_fn)()
+    with forward_context:
+        return _checkpoint(function, args, kwargs, preserve_rng_state, reentrant, recompute_context)
+
+
+def _checkpoint(function, args, kwargs, preserve_rng_state, reentrant, recompute_context):
     tensor_cls = graph.Tensor
     run = _Run()
     run.fn, run.args, run.kwargs = function, args, kwargs
+    run.recompute_context = recompute_context
     run.tensor_positions = {i for i, a in enumerate(args) if isinstance(a, tensor_cls)}
     explicit = [a for a in args if isinstance(a, tensor_cls)]
     run.n_explicit = len(explicit)
@@ -188,7 +229,7 @@ def _check_reentrant_arguments(use_reentrant, kwargs, context_fn, debug) -> bool
         return False
     if kwargs:
         raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
-    if context_fn is not None or debug:
+    if (context_fn is not None and context_fn is not noop_context_fn) or debug:
         raise ValueError(
             "Passing `context_fn` or `debug` is only supported when use_reentrant=False."
         )

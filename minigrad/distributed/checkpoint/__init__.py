@@ -3,8 +3,9 @@ every rank at once (:mod:`.state_dict_saver`, :mod:`.state_dict_loader`, the fol
 :class:`FileSystemWriter`), and :mod:`.state_dict`'s model and optimizer state dicts by
 parameter name (sharded or full)."""
 
-from . import metadata, state_dict, state_dict_loader, state_dict_saver, stateful
+from . import default_planner, metadata, state_dict, state_dict_loader, state_dict_saver, stateful
 from .api import CheckpointException
+from .default_planner import DefaultLoadPlanner, DefaultSavePlanner
 from .filesystem import FileSystemReader, FileSystemWriter
 from .metadata import (
     BytesStorageMetadata,
@@ -19,6 +20,8 @@ from .stateful import Stateful
 __all__ = [
     "BytesStorageMetadata",
     "CheckpointException",
+    "DefaultLoadPlanner",
+    "DefaultSavePlanner",
     "ChunkStorageMetadata",
     "Metadata",
     "TensorStorageMetadata",
@@ -26,6 +29,7 @@ __all__ = [
     "FileSystemWriter",
     "Stateful",
     "async_save",
+    "default_planner",
     "load",
     "load_state_dict",
     "metadata",

@@ -27,26 +27,39 @@ def _terminal(value) -> bool:
     )
 
 
+def _walk(state_dict: dict) -> list:
+    """``(fqn, key path, container, key)`` of each value stored on its own (see
+    :func:`leaves`); the key path is the tuple of dict keys (as strings, as PyTorch's) and
+    list indices leading to it."""
+    out = []
+
+    def walk(path: str, keys: tuple, container, key) -> None:
+        value = container[key]
+        if isinstance(value, dict):
+            for k in list(value):
+                walk(f"{path}.{k}", (*keys, str(k)), value, k)
+        elif _terminal(value):
+            out.append((path, keys, container, key))
+        else:
+            for i in range(len(value)):
+                walk(f"{path}.{i}", (*keys, i), value, i)
+
+    for key in state_dict:
+        walk(str(key), (str(key),), state_dict, key)
+    return out
+
+
 def leaves(state_dict: dict) -> list:
     """``(fqn, container, key)`` of each value stored on its own, keyed by dotted path as
     PyTorch's planner keys them (``"optim.state.fc.weight.exp_avg"``,
     ``"optim.param_groups.0.lr"``): tensors, and objects (see :func:`_terminal`)."""
-    out = []
+    return [(fqn, container, key) for fqn, _, container, key in _walk(state_dict)]
 
-    def walk(path: str, container, key) -> None:
-        value = container[key]
-        if isinstance(value, dict):
-            for k in list(value):
-                walk(f"{path}.{k}", value, k)
-        elif _terminal(value):
-            out.append((path, container, key))
-        else:
-            for i in range(len(value)):
-                walk(f"{path}.{i}", value, i)
 
-    for key in state_dict:
-        walk(str(key), state_dict, key)
-    return out
+def key_paths(state_dict: dict) -> dict:
+    """fqn -> the tuple of keys leading to it (PyTorch keeps this mapping as the checkpoint's
+    ``planner_data``, to rebuild the nested state dict without a template)."""
+    return {fqn: keys for fqn, keys, _, _ in _walk(state_dict)}
 
 
 def unwrap_stateful(state_dict: dict) -> dict:

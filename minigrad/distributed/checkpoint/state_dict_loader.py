@@ -15,6 +15,7 @@ from ..._warnings import warn_user
 from ...tensor import Tensor
 from .. import distributed_c10d as c10d
 from . import _plan
+from .default_planner import DefaultLoadPlanner, check_planner
 from .filesystem import FileSystemReader
 from .metadata import BytesStorageMetadata
 from .stateful import Stateful
@@ -32,13 +33,15 @@ def _reader(storage_reader, checkpoint_id):
     return FileSystemReader(checkpoint_id)
 
 
-def _plan_reads(state_dict: dict, metadata) -> list:
+def _plan_reads(state_dict: dict, metadata, allow_partial_load: bool = False) -> list:
     """``(container, key, fqn, local region or None)`` for each leaf, with PyTorch's errors
-    for a key the checkpoint lacks, a size that differs, or an object where a tensor was
-    saved."""
+    for a key the checkpoint lacks (skipped with ``allow_partial_load``), a size that differs,
+    or an object where a tensor was saved."""
     reads = []
     for fqn, container, key in _plan.leaves(state_dict):
         saved = metadata.state_dict_metadata.get(fqn)
+        if saved is None and allow_partial_load:
+            continue
         if saved is None:
             raise RuntimeError(f"Missing key in checkpoint state_dict: {fqn}.")
         value = container[key]
@@ -106,8 +109,7 @@ def load(
             ("Missing key in checkpoint state_dict"), a different shape ("Size mismatch"),
             no checkpoint at the path.
     """
-    if planner is not None:
-        raise NotImplementedError("dcp.load: custom load planners are not in minigrad")
+    planner = check_planner(planner, DefaultLoadPlanner, "dcp.load")
     if process_group is not None:
         c10d._group(process_group, "dcp.load")
     no_dist = _plan.dist_off(no_dist, "load")
@@ -117,7 +119,7 @@ def load(
 
     def plan():
         metadata = reader.read_metadata()
-        return metadata, _plan_reads(loaded, metadata)
+        return metadata, _plan_reads(loaded, metadata, planner.allow_partial_load)
 
     metadata, reads = _plan.on_every_rank(plan, no_dist, "dcp.load (planning)")
 

@@ -5,11 +5,13 @@ dict of tensors, DTensors and objects from every rank at once, each rank its own
 from __future__ import annotations
 
 import pickle
+from concurrent.futures import Future
 
 from ..._warnings import warn_user
 from ...tensor import Tensor
 from .. import distributed_c10d as c10d
 from . import _plan
+from .default_planner import DefaultSavePlanner, check_planner
 from .filesystem import FileSystemWriter
 from .metadata import (
     BytesStorageMetadata,
@@ -59,7 +61,7 @@ def _check_agree(plans: list) -> None:
                 )
 
 
-def _metadata(plans: list, written: list) -> Metadata:
+def _metadata(plans: list, written: list, paths: dict) -> Metadata:
     """The index rank 0 writes: each key's kind, size and dtype and its chunks, and where
     their bytes lie."""
     from ... import Size, dtypes
@@ -77,7 +79,7 @@ def _metadata(plans: list, written: list) -> Metadata:
             storage[(fqn, offsets)] = (file, start, nbytes)
             if offsets is not None:
                 entries[fqn].chunks.append(ChunkStorageMetadata(Size(offsets), Size(sizes)))
-    return Metadata(entries, storage_data=storage)
+    return Metadata(entries, planner_data=paths, storage_data=storage)
 
 
 def save(
@@ -99,11 +101,11 @@ def save(
 
     Raises:
         CheckpointException: on every rank, when some rank failed (its error inside).
-        NotImplementedError: a custom ``planner``, ``use_collectives=False``, a DTensor with a
-            ``Partial`` placement.
+        NotImplementedError: a ``planner`` other than a
+            :class:`~.default_planner.DefaultSavePlanner`, ``use_collectives=False``, a
+            DTensor with a ``Partial`` placement.
     """
-    if planner is not None:
-        raise NotImplementedError("dcp.save: custom save planners are not in minigrad")
+    check_planner(planner, DefaultSavePlanner, "dcp.save")
     if not use_collectives:
         raise NotImplementedError("dcp.save(use_collectives=False) is not in minigrad")
     if process_group is not None:
@@ -129,7 +131,7 @@ def save(
             if (fqn, offsets) not in held]  # fmt: skip
     where = _plan.on_every_rank(lambda: writer.write_data(rank, mine), no_dist, "dcp.save")
     written = _plan.gather_to_all(where, no_dist)
-    meta = _metadata(plans, written)
+    meta = _metadata(plans, written, _plan.key_paths(state_dict))
     _plan.on_every_rank(
         lambda: writer.finish(meta) if rank == 0 else None, no_dist, "dcp.save (metadata)"
     )
@@ -161,7 +163,24 @@ def save_state_dict(
     )
 
 
-def async_save(state_dict: dict, *, checkpoint_id=None, storage_writer=None, **kwargs):
-    """PyTorch's background save: not in minigrad (it raises); :func:`save` writes in the
-    calling thread."""
-    raise NotImplementedError("dcp.async_save is not in minigrad: use dcp.save")
+def async_save(state_dict: dict, *, checkpoint_id=None, storage_writer=None, planner=None,
+               process_group=None, async_checkpointer_type=None, async_stager=None,
+               no_dist: bool = False, use_collectives: bool = True) -> Future:  # fmt: skip
+    """:func:`save` returning a ``concurrent.futures.Future`` whose ``result()`` is the
+    checkpoint's :class:`~.metadata.Metadata` (or raises the save's error). minigrad writes
+    before returning, in the calling thread (PyTorch stages the state dict to CPU and writes in a
+    background thread or process: a save's collectives cannot share minigrad's process group with
+    the training's), so the Future is already done; the files are complete when it resolves, as
+    in PyTorch."""
+    if async_stager is not None:
+        raise NotImplementedError("dcp.async_save: async_stager is not implemented in minigrad")
+    future: Future = Future()
+    try:
+        meta = save(state_dict, checkpoint_id=checkpoint_id, storage_writer=storage_writer,
+                    planner=planner, process_group=process_group, no_dist=no_dist,
+                    use_collectives=use_collectives)  # fmt: skip
+    except Exception as error:  # (PyTorch's Future carries the save's error)
+        future.set_exception(error)
+    else:
+        future.set_result(meta)
+    return future

@@ -73,7 +73,9 @@ class ZeroRedundancyOptimizer(Optimizer, Joinable):
         if overlap_with_ddp:
             raise NotImplementedError(
                 "ZeroRedundancyOptimizer(overlap_with_ddp=True): stepping inside DDP's "
-                "communication hook is not in minigrad; step after backward"
+                "communication hook (register_comm_hook with ddp_zero_hook.hook_with_zero_step) "
+                "is not in minigrad, whose DistributedDataParallel has no communication hooks; "
+                "step after backward"
             )
         params = self._verify_and_init_params(params)
         self.initialized = False

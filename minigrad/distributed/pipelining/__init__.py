@@ -1,7 +1,9 @@
 """``torch.distributed.pipelining``: pipeline parallelism with the manual front end. Each rank
 builds its own stage's submodule, wraps it in :class:`PipelineStage` and drives it with a
-schedule (:class:`ScheduleGPipe`, :class:`Schedule1F1B`); activations and gradients move
-between neighbouring ranks by point-to-point sends.
+schedule (one stage per rank: :class:`ScheduleGPipe`, :class:`Schedule1F1B`; several, placed
+looped so that rank ``r`` holds stages ``r``, ``r + world``, ...: :class:`ScheduleLoopedBFS`,
+:class:`ScheduleInterleaved1F1B`); activations and gradients move between neighbouring stages
+by point-to-point sends.
 
 Example (2 ranks; ``model`` an ``nn.Sequential``)::
 
@@ -11,11 +13,18 @@ Example (2 ranks; ``model`` an ``nn.Sequential``)::
 
 The tracer front end ``pipeline(module, mb_args, split_spec={"2": SplitPoint.BEGINNING})``
 cuts a module with :mod:`minigrad.fx` (:mod:`._ir`); ``pipe_split`` markers, ``split_policy``
-and the schedules of several stages per rank raise ``NotImplementedError``.
+and the zero-bubble schedules (split input/weight backward) raise ``NotImplementedError``.
 """
 
 from ._ir import Pipe, PipeInfo, SplitPoint, build_stage, pipe_split, pipeline
-from .schedules import PipelineScheduleSingle, Schedule1F1B, ScheduleGPipe
+from .schedules import (
+    PipelineScheduleMulti,
+    PipelineScheduleSingle,
+    Schedule1F1B,
+    ScheduleGPipe,
+    ScheduleInterleaved1F1B,
+    ScheduleLoopedBFS,
+)
 from .stage import PipelineStage
 
 
@@ -23,16 +32,15 @@ def _multi(name: str):
     class Schedule:
         def __init__(self, *args, **kwargs):
             raise NotImplementedError(
-                f"torch.distributed.pipelining.{name}: schedules of several stages per rank "
-                "are not implemented in minigrad (ScheduleGPipe and Schedule1F1B are)"
+                f"torch.distributed.pipelining.{name}: the zero-bubble schedules (split "
+                "input/weight backward) are not implemented in minigrad (ScheduleGPipe, "
+                "Schedule1F1B, ScheduleLoopedBFS and ScheduleInterleaved1F1B are)"
             )
 
     Schedule.__name__ = Schedule.__qualname__ = name
     return Schedule
 
 
-ScheduleInterleaved1F1B = _multi("ScheduleInterleaved1F1B")
-ScheduleLoopedBFS = _multi("ScheduleLoopedBFS")
 ScheduleInterleavedZeroBubble = _multi("ScheduleInterleavedZeroBubble")
 ScheduleZBVZeroBubble = _multi("ScheduleZBVZeroBubble")
 ScheduleDualPipeV = _multi("ScheduleDualPipeV")
@@ -40,4 +48,4 @@ ScheduleDualPipeV = _multi("ScheduleDualPipeV")
 __all__ = ["Pipe", "pipe_split", "SplitPoint", "pipeline", "PipelineStage", "build_stage",
            "Schedule1F1B", "ScheduleGPipe", "ScheduleInterleaved1F1B", "ScheduleLoopedBFS",
            "ScheduleInterleavedZeroBubble", "ScheduleZBVZeroBubble", "ScheduleDualPipeV",
-           "PipelineScheduleSingle"]  # fmt: skip
+           "PipelineScheduleSingle", "PipelineScheduleMulti"]  # fmt: skip

@@ -47,8 +47,9 @@ def _refuse_wrapped(submodule) -> None:
 
 class PipelineStage:
     """``PipelineStage(submodule, stage_index, num_stages, device, input_args=None, ...)``:
-    stage ``stage_index`` of ``num_stages``, on the group's rank ``stage_index`` (one stage per
-    rank: the single-stage schedules :class:`ScheduleGPipe` and :class:`Schedule1F1B`)."""
+    stage ``stage_index`` of ``num_stages``, on the group's rank ``stage_index % group_size``
+    (looped placement: with several stages per rank, rank ``r`` holds stages ``r``,
+    ``r + group_size``, ...; the multi-stage schedules drive them)."""
 
     def __init__(self, submodule, stage_index: int, num_stages: int, device, input_args=None,
                  output_args=None, output_grads=None, input_grads=None, group=None,
@@ -69,12 +70,7 @@ class PipelineStage:
                 f"Pipeline group size {self.group_size} cannot be larger than number of "
                 f"stages {num_stages}"
             )
-        if self.group_size != num_stages:
-            raise NotImplementedError(
-                "PipelineStage: several stages per rank (the multi-stage schedules "
-                "ScheduleInterleaved1F1B, ScheduleLoopedBFS, ...) are not implemented in minigrad"
-            )
-        if stage_index != self.group_rank:
+        if stage_index % self.group_size != self.group_rank:
             raise ValueError(
                 f"PipelineStage: stage {stage_index} belongs on group rank "
                 f"{stage_index % self.group_size}, not on rank {self.group_rank}"
@@ -100,7 +96,14 @@ class PipelineStage:
         self.output_chunks: list = []
 
     def _peer(self, offset: int) -> int:
-        return self._ranks[self.stage_index + offset]
+        return self._ranks[(self.stage_index + offset) % self.group_size]
+
+    @staticmethod
+    def _tag(stage: int, offset: int) -> int:
+        """The tag of the messages into ``stage``: activations (``offset`` -1, from the stage
+        before) and gradients (+1) apart, and each receiving stage apart, so that several
+        stages per rank never take each other's messages (one FIFO per tag)."""
+        return 2 * stage + (offset > 0)
 
     def _send(self, tensors, offset: int) -> list:
         """Start sending ``tensors`` (after their header) to the neighbouring stage; the works,
@@ -109,21 +112,22 @@ class PipelineStage:
         header = _header(tensors)
         size = minigrad.tensor([header.numel()], dtype=minigrad.int64)
         sends = [size, header, *tensors]
-        return [(dist.isend(t, self._peer(offset), self.group), t) for t in sends]
+        peer, tag = self._peer(offset), self._tag(self.stage_index + offset, -offset)
+        return [(dist.isend(t, peer, self.group, tag), t) for t in sends]
 
     def _recv(self, offset: int) -> tuple:
         """Receive the neighbouring stage's tensors (header first) into fresh buffers."""
-        src = self._peer(offset)
+        src, tag = self._peer(offset), self._tag(self.stage_index, offset)
         size = minigrad.zeros(1, dtype=minigrad.int64)
-        dist.recv(size, src, self.group)
+        dist.recv(size, src, self.group, tag)
         header = minigrad.zeros(int(size.item()), dtype=minigrad.int64)
-        dist.recv(header, src, self.group)
+        dist.recv(header, src, self.group, tag)
         words, out, k = header.tolist(), [], 1
         for _ in range(words[0]):
             dtype, ndim = getattr(minigrad, _DTYPES[words[k]]), words[k + 1]
             shape, k = tuple(words[k + 2 : k + 2 + ndim]), k + 2 + ndim
             buffer = minigrad.empty(shape, dtype=dtype)
-            dist.recv(buffer, src, self.group)
+            dist.recv(buffer, src, self.group, tag)
             out.append(buffer)
         return tuple(out)
 

@@ -232,6 +232,23 @@ def adaptive_rank(input, output_size) -> None:
         _list_with_default(output_size, tuple(input.shape))
 
 
+def empty_output(sizes, op: str) -> bool:
+    """Whether an adaptive pool's ``sizes`` make an empty output (a size of 0, which PyTorch
+    allows); a negative size raises PyTorch's RuntimeError."""
+    if any(s < 0 for s in sizes):
+        raise RuntimeError(
+            f"{op}: elements of output_size must be greater than or equal to 0 but received "
+            f"{list(sizes)}"
+        )
+    return 0 in sizes
+
+
+def empty_pooled(x, first: int, sizes):
+    """The empty result of an adaptive pool of ``x`` (its dims from ``first`` pooled to
+    ``sizes``, one of them 0), in ``x``'s graph."""
+    return x.reshape(-1)[:0].reshape(*x.shape[:first], *sizes)
+
+
 def pair(value, name: str, op: str, n: int = 2) -> tuple:
     """An int or a sequence of ``n`` ints as an ``n``-tuple of ints (PyTorch's ``_pair``)."""
     if isinstance(value, int) and not isinstance(value, bool):

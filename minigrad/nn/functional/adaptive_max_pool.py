@@ -16,7 +16,7 @@ from ...autograd.graph import named_as
 from ...creation import shape_constant
 from ...ops.base import autocast_op, kernel_dtypes, linked_to
 from ...ops.indexing import Gather, GetItem
-from ._windows import adaptive_rank, pair
+from ._windows import adaptive_rank, empty_output, empty_pooled, pair
 
 
 def _window_rows(n: int, n_out: int):
@@ -79,8 +79,10 @@ def _adaptive_max(x, sizes, return_indices: bool, op: str, spatial: int):
             )
     first = x.ndim - spatial
     sizes = tuple(n if s is None else s for s, n in zip(sizes, x.shape[first:]))
-    if any(s <= 0 for s in sizes):
-        raise RuntimeError(f"{op}: output_size must be positive, got {list(sizes)}")
+    if empty_output(sizes, op):
+        values = empty_pooled(x, first, sizes)
+        indices = values.detach().to(dtypes.int64)
+        return (values, indices) if return_indices else values
     # (linked_to: the input stays in a recorded backward's graph, as PyTorch)
     values, indices = _with_indices(x, sizes, first)
     values = named_as(linked_to(values, x), _NODES[spatial])

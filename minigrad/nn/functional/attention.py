@@ -117,14 +117,23 @@ class ScaledDotProductAttention(Op):
         return gq, gk, gv, gmask
 
 
-def _attention_node(query, key, value, attn_mask=None, dropout_p=0.0, *args, **kwargs) -> str:
-    """PyTorch's node of attention on the CPU: its fused kernel's for 4-D inputs of one batch
-    size and head size without dropout, else the last product of its composition (the view of
-    a batched matmul, or a plain matrix product)."""
+def _attention_node(
+    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+    enable_gqa=False,
+) -> str:  # fmt: skip
+    """PyTorch's node of attention on the CPU: its fused kernel's where its dispatcher takes
+    the flash kernel (4-D inputs of one batch size and head size without dropout), else the
+    last step of its math kernel: the cast back of a float16 or bfloat16 result, or the last
+    product (the view of a batched matmul, or a plain matrix product)."""
     shapes = [tuple(t.shape) for t in (query, key, value)]
-    if all(len(s) == 4 for s in shapes) and not dropout_p:
-        if len({s[0] for s in shapes}) == 1 and len({s[-1] for s in shapes}) == 1:
-            return "ScaledDotProductFlashAttentionForCpuBackward0"
+    nested = query.is_nested  # (named by the shapes alone)
+    refusal = None if nested else flash_refusal(query, key, value, attn_mask, dropout_p, enable_gqa)
+    if nested or refusal == "empty" or pytorch_flash_layout(refusal):
+        if all(len(s) == 4 for s in shapes) and not dropout_p:
+            if len({s[0] for s in shapes}) == 1 and len({s[-1] for s in shapes}) == 1:
+                return "ScaledDotProductFlashAttentionForCpuBackward0"
+    elif query.dtype in (dtypes.float16, dtypes.bfloat16):
+        return "ToCopyBackward0"
     return "MmBackward0" if len(shapes[0]) == 2 else "UnsafeViewBackward0"
 
 
@@ -191,6 +200,11 @@ def scaled_dot_product_attention(
         # zeros (the weighted sum of none). (An empty batch still has its mask checked.)
         weights = (query @ key.transpose(-2, -1)).softmax(-1)
         return weights @ value
+    low = None
+    if query.dtype in (dtypes.float16, dtypes.bfloat16) and not pytorch_flash_layout(refusal):
+        # PyTorch's math kernel (taken where its flash kernel is not) computes float16 and
+        # bfloat16 in float32 and rounds the output once (its last node: ToCopyBackward0)
+        low, query, key, value = query.dtype, query.float(), key.float(), value.float()
     mask_is_bool = False
     if attn_mask is not None:
         attn_mask, mask_is_bool = _canonical_mask(attn_mask, query)
@@ -199,6 +213,8 @@ def scaled_dot_product_attention(
     blocks = choose_blocks(shape[-2], shape[-1], math.prod(shape[:-2]), is_causal)
     op = ScaledDotProductAttention(scale, mask_is_bool, is_causal, blocks)
     out = op(query, key, value, attn_mask, dropout)
+    if low is not None:
+        return out.to(low)
     if pytorch_flash_layout(refusal):
         follow_layout(out, query)
     return out

@@ -39,6 +39,10 @@ class LinearOp(Op):
         return (x if need_w else None), (w if need_x else None), None
 
     def forward(self, x, w, b):
+        if x.dtype == np.float16:  # as PyTorch's addmm: float32 products and bias, one rounding
+            wide = self.forward(x.astype(np.float32), w.astype(np.float32),
+                                None if b is None else b.astype(np.float32))  # fmt: skip
+            return wide.astype(x.dtype)
         if w.ndim == 3:
             y = _stacked_product(x, w.swapaxes(-1, -2))
             if b is not None:

@@ -105,10 +105,14 @@ class Convolution(Op):
         k = math.prod(w.shape[1:])  # (C_in / groups)·kh·kw, also for an empty batch
         # One GEMM per sample and group on a view: the output comes out in NCHW, no transpose.
         per_sample = cols.reshape(g, k, n, ho * wo).transpose(2, 0, 1, 3)
-        y = xp.matmul(w.reshape(g, o // g, k), per_sample).reshape(n, o, ho, wo)
+        wm = w.reshape(g, o // g, k)
+        if x.dtype == "float16":  # as PyTorch's: float32 products and bias, one rounding
+            wm, per_sample = wm.astype("float32"), per_sample.astype("float32")
+            b = None if b is None else b.astype("float32")
+        y = xp.matmul(wm, per_sample).reshape(n, o, ho, wo)
         if b is not None:
             y += b.reshape(1, o, 1, 1)
-        y = y.astype(x.dtype, copy=False)  # bfloat16: NumPy's matmul gives float32
+        y = y.astype(x.dtype, copy=False)  # bfloat16: NumPy's matmul gives float32; float16
         needs = self.needs_input_grad  # empty when not recorded
         if needs and needs[1] and cols.nbytes <= CACHE_BYTES and not _CHUNKED.get():  # dw reads
             self.keep(cols=cols)
@@ -128,20 +132,38 @@ class Convolution(Op):
         k = math.prod(w.shape[1:])
         gy4 = gy.reshape(n, g, o // g, ho * wo)
         gx = gw = gb = None
+        low = gy.dtype if gy.dtype in (dtypes.float16, dtypes.bfloat16) else None
         if need_x:
-            gcols = w.reshape(g, o // g, k).mT @ gy4  # (N, G, K, L)
+            wide = low is dtypes.bfloat16  # (oneDNN's: float32 throughout, one rounding)
+            wt = w.reshape(g, o // g, k).mT
+            gcols = (wt.float() @ gy4.float()) if wide else wt @ gy4  # (N, G, K, L)
             gcols = gcols.reshape(n, x.shape[1], kh, kw, ho, wo)
             gx = Col2Im(self.geom, "ncijhw")(gcols)
+            gx = gx.to(low) if wide else gx
         if need_w:
             # Recomputed (and recorded) when dw must be differentiable in x.
             cols = self.reuse("cols", lambda: Im2Col(self.geom)(x), x)
             if complex_grad:
                 (cols,) = conjugates(cols)
             per_sample = cols.reshape(g, k, n, ho * wo).permute(2, 0, 3, 1)  # (N, G, L, K)
-            gw = (gy4 @ per_sample).sum(0).reshape(w.shape)
+            gw = _weight_grad(gy4, per_sample, low).reshape(w.shape)
         if need_b:
             gb = gy.sum((0, 2, 3))
         return gx, gw, gb
+
+
+def _weight_grad(gy4, per_sample, low):
+    """Σₙ gyₙ·colsₙᵀ rounded as PyTorch's CPU kernels round it: bfloat16 (oneDNN) in float32
+    and once; float16 (its slow path) one fused multiply-add per sample into a float16 sum."""
+    if low is dtypes.bfloat16:
+        return (gy4.float() @ per_sample.float()).sum(0).to(low)
+    if low is dtypes.float16 and gy4.shape[0]:
+        total = None
+        for i in range(gy4.shape[0]):
+            step = gy4[i].float() @ per_sample[i].float()
+            total = (step if total is None else total.float() + step).to(low)
+        return total
+    return (gy4 @ per_sample).sum(0)
 
 
 # -- chunks of a batch ---------------------------------------------------------------------------

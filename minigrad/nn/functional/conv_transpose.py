@@ -4,6 +4,7 @@ columns would outgrow ``conv.SCRATCH_BYTES`` runs in chunks of samples (:func:`c
 
 from __future__ import annotations
 
+import functools
 import math
 
 from ... import dtypes
@@ -23,9 +24,26 @@ from .conv import (
 )
 
 
+def _bfloat16_in_float32(fn):
+    """PyTorch's bfloat16 transposed convolutions (oneDNN's) compute in float32 and round once;
+    this composite would round the product, the fold's sums and the bias add each. (Its
+    float16 ones take the slow path, rounding at each step as the composite does.)"""
+
+    @functools.wraps(fn)
+    def run(input, weight, bias=None, *args, **kwargs):
+        low = dtypes.bfloat16
+        if input.dtype is low and weight.dtype is low and (bias is None or bias.dtype is low):
+            wide = None if bias is None else bias.float()
+            return fn(input.float(), weight.float(), wide, *args, **kwargs).to(low)
+        return fn(input, weight, bias, *args, **kwargs)
+
+    return run
+
+
 @autocast_op("conv_transpose")
 @output_layout(weighted=True)
 @names_node(conv_node(2))
+@_bfloat16_in_float32
 def conv_transpose2d(
     input,
     weight,
@@ -111,6 +129,7 @@ def conv_transpose1d(
 @autocast_op("conv_transpose")
 @output_layout(weighted=True, volumes=False)
 @names_node(conv_node(3))
+@_bfloat16_in_float32
 def conv_transpose3d(
     input,
     weight,

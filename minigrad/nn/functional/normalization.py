@@ -6,11 +6,12 @@ import math
 
 from ... import backend, dtypes
 from ..._memory_format import keep_layout
-from ...autograd import grad_mode
+from ...autograd import forward_ad, grad_mode, graph
 from ...autograd.grad_mode import no_grad
 from ...autograd.graph import named_as
 from ...ops.base import Op, constant, kernel_dtypes
 from ...ops.complex import real_only
+from ...ops.reduce import summed_to
 
 
 def _mean(xp, a, axes):
@@ -55,6 +56,9 @@ class _Normalize(Op):
 
     def backward(self, gy):
         x, w, _ = self.saved
+        kept = self.kept_arrays
+        if _plain_backward(gy, kept):
+            return self._array_backward(gy, w, kept["xhat"], kept["rstd"])
         xhat, rstd = self.reuse(("xhat", "rstd"), lambda: self._statistics(x), x)
         need_x, need_w, need_b = self.needs_input_grad
         gx = gw = None
@@ -66,6 +70,28 @@ class _Normalize(Op):
         if need_w:
             gw = gy * xhat
         return gx, gw, (gy if need_b else None)
+
+    def _array_backward(self, gy, w, xhat, rstd):
+        """The backward above on arrays (no graph recorded): the same formulas, in place where
+        a temporary is new, and dw, db summed down to the parameters' shapes here."""
+        need_x, need_w, need_b = self.needs_input_grad
+        dy, axes, device = gy._data, self.axes, self.device
+        gx = gw = gb = None
+        if need_x:
+            count = math.prod(xhat.shape[a] for a in axes)
+            g = dy if w is None else dy * w._data
+            mean_g = g.sum(axis=axes, keepdims=True) / count
+            gxhat = g * xhat
+            mean_gx = gxhat.sum(axis=axes, keepdims=True) / count
+            gx = g - mean_g
+            gx -= self.xp.multiply(xhat, mean_gx, out=gxhat)
+            gx *= rstd
+            gx = constant(gx, device)
+        if need_w:
+            gw = graph.mark_adoptable(constant(summed_to(dy * xhat, self.input_meta[1][0]), device))
+        if need_b:
+            gb = graph.mark_adoptable(constant(summed_to(dy, self.input_meta[2][0]), device), dy)
+        return gx, gw, gb
 
     def _statistics(self, x):
         """(x̂, rstd) with tensor ops, as functions of x (for a differentiable backward)."""
@@ -117,6 +143,15 @@ class LayerNormOp(_Normalize):
             constant(gw.reshape(shape), device) if need_w else None,
             constant(gb.reshape(shape), device) if need_b else None,
         )
+
+
+def _plain_backward(gy, kept) -> bool:
+    """Whether a normalization's backward may run on arrays: no graph recorded, no tangents,
+    forward's x̂ kept, and a non-empty float32/float64 gradient."""
+    if grad_mode._state.enabled or forward_ad.active or kept.get("xhat") is None:
+        return False
+    dy = gy._data
+    return dy.size > 0 and dy.dtype.kind == "f" and dy.dtype.itemsize >= 4
 
 
 def _rows(x, axes: tuple) -> tuple:

@@ -25,6 +25,8 @@ from ._windows import (
     Geometry,
     adaptive_rank,
     add_windows,
+    empty_output,
+    empty_pooled,
     make_geometry,
     offset_view,
     padded_frame,
@@ -290,8 +292,9 @@ def adaptive_avg_pool2d(input, output_size):
         "adaptive_avg_pool2d",
     )
     (h, w), (oh, ow) = x.shape[2:], size
-    if oh <= 0 or ow <= 0:
-        raise RuntimeError(f"adaptive_avg_pool2d: output_size must be positive, got {list(size)}")
+    if empty_output(size, "adaptive_avg_pool2d"):
+        out = empty_pooled(x, 2, size)
+        return out.squeeze(0) if unbatched else out
     if (oh, ow) == (1, 1):
         out = x.mean((2, 3), keepdim=True)
     elif h % oh == 0 and w % ow == 0:

@@ -14,7 +14,7 @@ from ... import dtypes
 from ..._memory_format import output_layout
 from ...autograd.graph import names_node
 from ...ops.base import autocast_op, constant, linked_to
-from ._windows import INTEGERS, adaptive_rank
+from ._windows import INTEGERS, adaptive_rank, empty_output, empty_pooled
 from .pooling import (
     adaptive_matrix,
     avg_pool2d,
@@ -150,8 +150,9 @@ def adaptive_avg_pool3d(input, output_size):
     if len(sizes) != 3:
         raise ValueError(f"{op}: output_size must be an int or a tuple of 3, got {output_size!r}")
     sizes = tuple(n if s is None else int(s) for s, n in zip(sizes, x.shape[2:]))
-    if any(s <= 0 for s in sizes):
-        raise RuntimeError(f"{op}: output_size must be positive, got {list(sizes)}")
+    if empty_output(sizes, op):
+        out = empty_pooled(x, 2, sizes)
+        return out.squeeze(0) if unbatched else out
     pooled = x
     for dim, size in zip((2, 3, 4), sizes):
         n = x.shape[dim]

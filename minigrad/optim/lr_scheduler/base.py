@@ -28,8 +28,8 @@ def set_lr(group: dict, lr) -> None:
     """Set a param group's learning rate; a tensor ``lr`` (PyTorch takes one) is filled in
     place, as PyTorch's schedulers do, so that whoever holds it sees the new value."""
     current = group["lr"]
-    if isinstance(current, Tensor):
-        current.fill_(lr.item() if isinstance(lr, Tensor) else lr)
+    if isinstance(current, Tensor):  # (from a tensor: no host read, so a compiled step replays)
+        current.fill_(lr.squeeze() if isinstance(lr, Tensor) and lr.dim() else lr)
     else:
         group["lr"] = lr
 
@@ -132,7 +132,7 @@ class LRScheduler:
             )
         for group, lr in zip(groups, values):
             set_lr(group, lr)
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = _group_lrs(self.optimizer)
 
     def state_dict(self) -> dict:
         """Every attribute but the optimizer; round-trips through :func:`minigrad.save`."""
@@ -189,7 +189,12 @@ def _check_keys(scheduler, state_dict) -> dict:
 
 
 def _group_lrs(optimizer: Optimizer) -> list:
-    return [group["lr"] for group in optimizer.param_groups]
+    """Each param group's learning rate; a tensor one cloned (as PyTorch's
+    ``_param_groups_val_list``), so that ``get_last_lr()`` keeps this step's value when the
+    tensor is filled in place by the next step."""
+    return [
+        g["lr"].clone() if isinstance(g["lr"], Tensor) else g["lr"] for g in optimizer.param_groups
+    ]
 
 
 def _per_group(name: str, optimizer: Optimizer, value) -> list:

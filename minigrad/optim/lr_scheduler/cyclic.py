@@ -7,7 +7,7 @@ import types
 
 from ..optimizer import Optimizer
 from .annealing import MomentumCycling
-from .base import LRScheduler, _check_optimizer, _per_group, set_lr
+from .base import LRScheduler, _check_optimizer, _group_lrs, _per_group, set_lr
 
 _MODES = ("triangular", "triangular2", "exp_range")
 
@@ -171,7 +171,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self.last_epoch = math.floor(epoch)
         for group, lr in zip(self.optimizer.param_groups, self.lrs_within_step()):
             set_lr(group, lr)
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = _group_lrs(self.optimizer)
 
     def _jump_to(self, epoch) -> None:
         if epoch < 0:

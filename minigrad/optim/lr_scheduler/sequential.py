@@ -6,7 +6,7 @@ from __future__ import annotations
 from bisect import bisect_right
 
 from ..optimizer import Optimizer
-from .base import LRScheduler, _check_keys, set_lr
+from .base import LRScheduler, _check_keys, _group_lrs, set_lr
 from .plateau import ReduceLROnPlateau
 
 
@@ -84,13 +84,13 @@ class ChainedScheduler(LRScheduler):
         _check_sequence(self, optimizer, schedulers)
         self._schedulers = list(schedulers)
         self.optimizer = optimizer
-        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+        self._last_lr = _group_lrs(optimizer)
 
     def step(self) -> None:
         """Step each scheduler in turn."""
         for scheduler in self._schedulers:
             scheduler.step()
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = _group_lrs(self.optimizer)
 
     state_dict = SequentialLR.state_dict
     load_state_dict = SequentialLR.load_state_dict

@@ -21,12 +21,13 @@ except ImportError:  # pragma: no cover - depends on the environment
         "minigrad.utils.tensorboard needs the tensorboard package: pip install tensorboard"
     ) from None
 
-from . import _summary
+from . import _image, _summary
+from ._more import PluginMethods
 
 __all__ = ["SummaryWriter"]
 
 
-class SummaryWriter:
+class SummaryWriter(PluginMethods):
     """Writes scalars, histograms, images, figures, text, hyperparameters, embeddings and the
     model graph to event files in ``log_dir`` for TensorBoard, with ``torch.utils.tensorboard``'s API.
 
@@ -105,18 +106,17 @@ class SummaryWriter:
         new_style: bool = False,
         double_precision: bool = False,
     ):
-        """Log one number (a float, or a one-element tensor) under ``tag`` at ``global_step``.
-
-        ``new_style`` and ``double_precision`` (PyTorch's tensor-proto scalars) are accepted
-        and ignored: the value is written as TensorBoard's classic float scalar."""
-        self._add(_summary.scalar(tag, scalar_value), global_step, walltime)
+        """Log one number (a float, or a one-element tensor) under ``tag`` at ``global_step``;
+        ``new_style`` writes it as a tensor (float, or double with ``double_precision``)."""
+        summary = _summary.scalar(tag, scalar_value, new_style, double_precision)
+        self._add(summary, global_step, walltime)
 
     def add_scalars(self, main_tag: str, tag_scalar_dict: dict, global_step=None, walltime=None):
         """Log several numbers in one chart: each key goes to its own run
         ``<log_dir>/<main_tag>_<key>`` under the tag ``main_tag``, as PyTorch does."""
         walltime = time.time() if walltime is None else walltime
         for key, value in tag_scalar_dict.items():
-            path = os.path.join(self.log_dir, f"{main_tag}_{key}".replace("/", "_"))
+            path = os.path.join(self.log_dir, main_tag.replace("/", "_") + "_" + key)
             writer = self._all_writers.get(path) or self._make_writer(path)
             self._add(_summary.scalar(main_tag, value), global_step, walltime, writer)
 
@@ -128,24 +128,19 @@ class SummaryWriter:
         self._add(_summary.histogram(tag, values, bins, max_bins), global_step, walltime)
 
     def add_image(self, tag: str, img_tensor, global_step=None, walltime=None, dataformats="CHW"):
-        """Log one image: floats in [0, 1] or uint8, laid out as ``dataformats`` (CHW, HWC, HW)."""
-        self._add(_summary.image(tag, img_tensor, dataformats), global_step, walltime)
+        """Log one image: floats in [0, 1] or uint8, laid out as ``dataformats`` (CHW, HWC, HW,
+        or any order of those letters)."""
+        self._add(_image.image(tag, img_tensor, dataformats), global_step, walltime)
 
     def add_images(self, tag: str, img_tensor, global_step=None, walltime=None, dataformats="NCHW"):
-        """Log a batch of images (NCHW or NHWC), tiled into one grid image."""
-        self._add(_summary.images(tag, img_tensor, dataformats), global_step, walltime)
+        """Log a batch of images (NCHW, NHWC, ...) tiled edge to edge, 8 per row, as PyTorch."""
+        self._add(_image.image(tag, img_tensor, dataformats), global_step, walltime)
 
     def add_figure(self, tag: str, figure, global_step=None, close: bool = True, walltime=None):
-        """Log a matplotlib figure (or a list of them) as an image; closes it by default."""
-        if isinstance(figure, (list, tuple)):
-            import numpy as np
-
-            arrays = [_summary.figure_to_array(f, close) for f in figure]
-            batch = np.stack(arrays).transpose(0, 3, 1, 2)
-            self._add(_summary.images(tag, batch), global_step, walltime)
-        else:
-            array = _summary.figure_to_array(figure, close)
-            self._add(_summary.image(tag, array, "HWC"), global_step, walltime)
+        """Log a matplotlib figure (or a list of them) as an RGB image; closes it by default."""
+        layout = "NCHW" if isinstance(figure, list) else "CHW"
+        array = _image.figure_to_image(figure, close)
+        self._add(_image.image(tag, array, layout), global_step, walltime)
 
     def add_text(self, tag: str, text_string: str, global_step=None, walltime=None):
         """Log text (Markdown) under ``tag``."""
@@ -164,15 +159,15 @@ class SummaryWriter:
         As in PyTorch, they go to a sub-run ``<log_dir>/<run_name>`` (default: the current
         time), with each metric also logged as a scalar there.
         """
-        if not isinstance(hparam_dict, dict) or not isinstance(metric_dict, dict):
-            raise TypeError("add_hparams: hparam_dict and metric_dict must be dictionaries")
         experiment, start, end = _summary.hparams(hparam_dict, metric_dict, hparam_domain_discrete)
         run = os.path.join(self.log_dir, run_name or str(time.time()))
-        writer = self._all_writers.get(run) or self._make_writer(run)
+        writer = self._make_writer(run)  # its own file, closed at once, as PyTorch's
         for summary in (experiment, start, end):
-            self._add(summary, None, None, writer)
+            self._add(summary, global_step, None, writer)
         for key, value in metric_dict.items():
             self._add(_summary.scalar(key, value), global_step, None, writer)
+        writer.close()
+        del self._all_writers[run]
 
     def add_embedding(
         self,
@@ -184,38 +179,14 @@ class SummaryWriter:
         metadata_header=None,
     ):
         """Log points ``mat`` (N, D) for the Projector tab, with one ``metadata`` label per row
-        (or, with ``metadata_header``, one list of columns per row), as PyTorch writes them:
-        ``<log_dir>/<step:05d>/<tag>/tensors.tsv`` and ``metadata.tsv``, and an entry appended to
-        ``<log_dir>/projector_config.pbtxt``. ``label_img`` (sprite images) is not implemented.
+        (or, with ``metadata_header``, one list of columns per row) and ``label_img`` (N, C, H, W)
+        thumbnails, as PyTorch writes them: ``<log_dir>/<step:05d>/<tag>/tensors.tsv``,
+        ``metadata.tsv``, ``sprite.png``, and ``<log_dir>/projector_config.pbtxt`` listing every
+        embedding this writer logged.
         """
-        if label_img is not None:
-            raise NotImplementedError(
-                "add_embedding: label_img (a sprite image) is not implemented"
-            )
-        rows = _summary.to_numpy(mat)
-        if rows.ndim != 2:
-            raise ValueError(f"add_embedding: mat must be 2-D (N, D), got shape {rows.shape}")
-        subdir = f"{str(global_step or 0).zfill(5)}/{tag.replace('/', '_')}"
-        save_path = os.path.join(self.log_dir, subdir)
-        os.makedirs(save_path, exist_ok=True)
-        entry = [f'  tensor_name: "{tag}:{str(global_step or 0).zfill(5)}"']
-        if metadata is not None:
-            if len(metadata) != len(rows):
-                raise ValueError(
-                    f"add_embedding: {len(metadata)} metadata rows for {len(rows)} points"
-                )
-            lines = [str(m) for m in metadata]
-            if metadata_header is not None:
-                lines = ["\t".join(str(c) for c in metadata_header)]
-                lines += ["\t".join(str(c) for c in row) for row in metadata]
-            with open(os.path.join(save_path, "metadata.tsv"), "w") as f:
-                f.write("\n".join(lines) + "\n")
-            entry.append(f'  metadata_path: "{subdir}/metadata.tsv"')
-        with open(os.path.join(save_path, "tensors.tsv"), "w") as f:
-            f.writelines("\t".join(repr(float(v)) for v in row) + "\n" for row in rows)
-        entry.append(f'  tensor_path: "{subdir}/tensors.tsv"')
-        with open(os.path.join(self.log_dir, "projector_config.pbtxt"), "a") as f:
-            f.write("embeddings {\n" + "\n".join(entry) + "\n}\n")
+        from ._embedding import add_embedding
+
+        add_embedding(self, mat, metadata, label_img, global_step, tag, metadata_header)
 
     def add_graph(
         self, model, input_to_model=None, verbose: bool = False, use_strict_trace: bool = True

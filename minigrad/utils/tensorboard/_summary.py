@@ -1,4 +1,4 @@
-"""Summary protos for TensorBoard: scalars, histograms, images, text, hparams, graphs.
+"""Summary protos for TensorBoard: scalars, histograms, text, hparams, graphs.
 
 Built with the protobuf classes that the ``tensorboard`` package ships (no TensorFlow), as
 ``torch.utils.tensorboard.summary`` does.
@@ -6,8 +6,7 @@ Built with the protobuf classes that the ``tensorboard`` package ships (no Tenso
 
 from __future__ import annotations
 
-import io
-import time
+import functools
 
 import numpy as np
 from tensorboard.compat.proto import (
@@ -29,129 +28,69 @@ def to_numpy(value) -> np.ndarray:
     return np.asarray(value)
 
 
-def scalar(tag: str, value) -> Summary:
-    value = to_numpy(value)
-    if value.size != 1:
+def scalar(tag: str, value, new_style: bool = False, double_precision: bool = False) -> Summary:
+    """A scalar summary: TensorBoard's classic ``simple_value``, or with ``new_style`` a float
+    (``double_precision``: double) tensor under the ``scalars`` plugin, as PyTorch writes."""
+    value = to_numpy(value).squeeze()
+    if value.ndim != 0:
         raise ValueError(f"add_scalar: {tag!r} needs a single number, got shape {value.shape}")
-    return Summary(value=[Summary.Value(tag=tag, simple_value=float(value.reshape(()).item()))])
+    number = float(value)
+    if not new_style:
+        return Summary(value=[Summary.Value(tag=tag, simple_value=number)])
+    if double_precision:
+        proto = tensor_pb2.TensorProto(double_val=[number], dtype="DT_DOUBLE")
+    else:
+        proto = tensor_pb2.TensorProto(float_val=[number], dtype="DT_FLOAT")
+    meta = _plugin_metadata("scalars")
+    return Summary(value=[Summary.Value(tag=tag, tensor=proto, metadata=meta)])
 
 
-def _tensorflow_limits() -> np.ndarray:
-    """TensorFlow's default bucket edges: ±1e-12·1.1^k up to 1e20, and 0 (as PyTorch uses)."""
-    pos = 1e-12 * 1.1 ** np.arange(int(np.ceil(np.log(1e20 / 1e-12) / np.log(1.1))))
-    return np.concatenate([-pos[::-1], [0.0], pos, [np.finfo(np.float64).max]])
+@functools.lru_cache(maxsize=1)
+def tensorflow_bins() -> np.ndarray:
+    """TensorFlow's default bucket edges, as PyTorch builds them: ±1e-12 grown by a factor 1.1
+    (multiplied step by step, so the edges round as PyTorch's do) while below 1e20, and 0."""
+    pos = np.cumprod(np.append(1e-12, np.full(int(np.log(1e32) / np.log(1.1)) + 1, 1.1)))
+    pos = pos[pos < 1e20]
+    return np.concatenate([-pos[::-1], [0.0], pos])
+
+
+def _subsample(counts: np.ndarray, limits: np.ndarray, max_bins: int):
+    """Merge runs of ``len(counts) // max_bins`` buckets (the last run padded with empties)."""
+    step = len(counts) // max_bins
+    counts = np.pad(counts, (0, -len(counts) % step)).reshape(-1, step).sum(axis=-1)
+    return counts, np.append(limits[:-1:step], limits[-1])
+
+
+def make_histogram(values, bins, max_bins=None) -> HistogramProto:
+    """A HistogramProto of ``values`` over ``numpy.histogram``'s ``bins``: buckets outside the
+    data's support dropped, one empty bucket kept on the left (TensorBoard stores right edges
+    only, so that bucket carries the leftmost edge)."""
+    values = np.asarray(values).reshape(-1)
+    if values.size == 0:
+        raise ValueError("add_histogram: the input has no element")
+    counts, limits = np.histogram(values, bins=bins)
+    if max_bins is not None and len(counts) > max_bins:
+        counts, limits = _subsample(counts, limits, max_bins)
+    nonzero = np.flatnonzero(counts)
+    first, last = (nonzero[0], nonzero[-1]) if nonzero.size else (0, len(counts) - 1)
+    kept = counts[first - 1 : last + 1] if first > 0 else np.concatenate([[0], counts[: last + 1]])
+    return HistogramProto(
+        min=values.min(),
+        max=values.max(),
+        num=len(values),
+        sum=values.sum(),
+        sum_squares=values.dot(values),
+        bucket_limit=limits[first : last + 2].tolist(),
+        bucket=kept.tolist(),
+    )
 
 
 def histogram(tag: str, values, bins="tensorflow", max_bins=None) -> Summary:
     """A histogram summary; ``bins`` as ``numpy.histogram`` takes it, or ``"tensorflow"``."""
-    data = to_numpy(values).astype(np.float64).reshape(-1)
-    if data.size == 0:
-        raise ValueError(f"add_histogram: {tag!r} got an empty array")
     if isinstance(bins, str) and bins == "tensorflow":
-        limits = _tensorflow_limits()
-        counts = np.bincount(np.searchsorted(limits, data, side="left"), minlength=len(limits))
-        counts = counts[: len(limits)]
-    else:
-        counts, edges = np.histogram(data, bins=bins)
-        limits = edges[1:]
-    if max_bins is not None and len(counts) > max_bins:
-        step = -(-len(counts) // max_bins)
-        counts = np.add.reduceat(counts, np.arange(0, len(counts), step))
-        limits = limits[
-            np.minimum(np.arange(step - 1, len(limits) + step - 1, step), len(limits) - 1)
-        ]
-    nonzero = np.flatnonzero(counts)
-    lo, hi = nonzero[0], nonzero[-1] + 1
-    # Keep one empty bucket on each side, as TensorFlow does, so the plot starts at zero.
-    lo, hi = max(lo - 1, 0), min(hi + 1, len(counts))
-    hist = HistogramProto(
-        min=float(data.min()),
-        max=float(data.max()),
-        num=float(data.size),
-        sum=float(data.sum()),
-        sum_squares=float(np.dot(data, data)),
-        bucket_limit=limits[lo:hi].tolist(),
-        bucket=counts[lo:hi].astype(np.float64).tolist(),
-    )
+        bins = tensorflow_bins()
+    hist = make_histogram(to_numpy(values).astype(float), bins, max_bins)
     return Summary(value=[Summary.Value(tag=tag, histo=hist)])
-
-
-def _hwc_uint8(array: np.ndarray, dataformats: str) -> np.ndarray:
-    """An (H, W, C) uint8 image from an image in ``dataformats`` (CHW, HWC, HW)."""
-    dataformats = dataformats.upper()
-    if array.ndim != len(dataformats):
-        raise ValueError(
-            f"add_image: dataformats {dataformats!r} needs a {len(dataformats)}-d array, got "
-            f"shape {array.shape}"
-        )
-    if dataformats == "HW":
-        array = array[:, :, None]
-    elif dataformats == "CHW":
-        array = array.transpose(1, 2, 0)
-    elif dataformats != "HWC":
-        raise ValueError(f"add_image: dataformats must be CHW, HWC or HW, got {dataformats!r}")
-    if array.shape[2] == 1:
-        array = np.repeat(array, 3, axis=2)
-    if array.dtype != np.uint8:  # floats in [0, 1], as PyTorch expects
-        array = (np.clip(array.astype(np.float64), 0, 1) * 255).round().astype(np.uint8)
-    return array
-
-
-def make_grid(images: np.ndarray, ncols: int = 8, padding: int = 2) -> np.ndarray:
-    """(N, C, H, W) images tiled in rows of ``ncols`` on a black background → (C, H', W')."""
-    n, c, h, w = images.shape
-    ncols = min(ncols, n)
-    nrows = -(-n // ncols)
-    grid = np.zeros(
-        (c, nrows * (h + padding) + padding, ncols * (w + padding) + padding), images.dtype
-    )
-    for i in range(n):
-        r, k = divmod(i, ncols)
-        y, x = padding + r * (h + padding), padding + k * (w + padding)
-        grid[:, y : y + h, x : x + w] = images[i]
-    return grid
-
-
-def image(tag: str, img, dataformats: str = "CHW") -> Summary:
-    from PIL import Image
-
-    array = _hwc_uint8(to_numpy(img), dataformats)
-    height, width, channels = array.shape
-    buffer = io.BytesIO()
-    Image.fromarray(array[:, :, :3] if channels > 4 else array).save(buffer, format="PNG")
-    proto = Summary.Image(
-        height=height,
-        width=width,
-        colorspace=channels,
-        encoded_image_string=buffer.getvalue(),
-    )
-    return Summary(value=[Summary.Value(tag=tag, image=proto)])
-
-
-def images(tag: str, imgs, dataformats: str = "NCHW") -> Summary:
-    array = to_numpy(imgs)
-    dataformats = dataformats.upper()
-    if dataformats == "NHWC":
-        array = array.transpose(0, 3, 1, 2)
-    elif dataformats != "NCHW":
-        raise ValueError(f"add_images: dataformats must be NCHW or NHWC, got {dataformats!r}")
-    if array.ndim != 4:
-        raise ValueError(f"add_images: expected a 4-d batch of images, got shape {array.shape}")
-    return image(tag, make_grid(array), "CHW")
-
-
-def figure_to_array(figure, close: bool = True) -> np.ndarray:
-    """A matplotlib figure rendered to an (H, W, 4) uint8 RGBA array."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    canvas = FigureCanvasAgg(figure)
-    canvas.draw()
-    array = np.asarray(canvas.buffer_rgba()).copy()
-    if close:
-        import matplotlib.pyplot as plt
-
-        plt.close(figure)
-    return array
 
 
 def _plugin_metadata(name: str, content: bytes = b"") -> SummaryMetadata:
@@ -174,36 +113,55 @@ def text(tag: str, text_string: str) -> Summary:
     return Summary(value=[value])
 
 
+def _check_domains(hparam_dict: dict, domains) -> dict:
+    domains = domains or {}
+    if not isinstance(domains, dict):
+        raise TypeError("parameter: hparam_domain_discrete should be a dictionary, nothing logged.")
+    for k, v in domains.items():
+        if (
+            k not in hparam_dict
+            or not isinstance(v, list)
+            or not all(isinstance(d, type(hparam_dict[k])) for d in v)
+        ):
+            raise TypeError(
+                f"parameter: hparam_domain_discrete[{k}] should be a list of same type as "
+                f"hparam_dict[{k}]."
+            )
+    return domains
+
+
+def _hparam_value(key: str, v):
+    """(struct field, value, DataType name) of one hyperparameter, as PyTorch sorts them: a bool
+    is an int there, so it is logged as a number; a tensor as its first element."""
+    if isinstance(v, (int, float)):
+        return "number_value", v, "DATA_TYPE_FLOAT64"
+    if isinstance(v, str):
+        return "string_value", v, "DATA_TYPE_STRING"
+    if hasattr(v, "detach") and hasattr(v, "numpy"):
+        return "number_value", to_numpy(v).reshape(-1)[0], None
+    raise ValueError("value should be one of int, float, str, bool, or torch.Tensor")
+
+
 def hparams(hparam_dict: dict, metric_dict: dict, hparam_domain_discrete=None):
     """The three summaries of the HParams plugin: experiment, session start, session end."""
     from google.protobuf import struct_pb2
     from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 
-    infos, values = [], {}
+    if not isinstance(hparam_dict, dict) or not isinstance(metric_dict, dict):
+        raise TypeError("hparam_dict and metric_dict should be dictionary.")
+    domains = _check_domains(hparam_dict, hparam_domain_discrete)
+    infos, start = [], plugin_data_pb2.SessionStartInfo()
     for key, v in hparam_dict.items():
         if v is None:
             continue
-        if hasattr(v, "item") and not isinstance(v, (str, bool)):
-            v = v.item()
-        if isinstance(v, bool):
-            values[key] = struct_pb2.Value(bool_value=v)
-            kind = api_pb2.DATA_TYPE_BOOL
-        elif isinstance(v, (int, float)):
-            values[key] = struct_pb2.Value(number_value=float(v))
-            kind = api_pb2.DATA_TYPE_FLOAT64
-        elif isinstance(v, str):
-            values[key] = struct_pb2.Value(string_value=v)
-            kind = api_pb2.DATA_TYPE_STRING
-        else:
-            raise ValueError(
-                f"add_hparams: value of {key!r} must be a bool, int, float, str or tensor, got "
-                f"{type(v).__name__}"
-            )
-        info = api_pb2.HParamInfo(name=key, type=kind)
-        if hparam_domain_discrete and key in hparam_domain_discrete:
-            listed = struct_pb2.ListValue()
-            listed.extend(hparam_domain_discrete[key])
-            info.domain_discrete.CopyFrom(listed)
+        field, value, kind = _hparam_value(key, v)
+        setattr(start.hparams[key], field, value)
+        info = api_pb2.HParamInfo(
+            name=key, type=api_pb2.DataType.Value(kind or "DATA_TYPE_FLOAT64")
+        )
+        if kind and key in domains:
+            listed = [struct_pb2.Value(**{field: d}) for d in domains[key]]
+            info.domain_discrete.CopyFrom(struct_pb2.ListValue(values=listed))
         infos.append(info)
     metrics = [api_pb2.MetricInfo(name=api_pb2.MetricName(tag=k)) for k in metric_dict]
 
@@ -213,21 +171,13 @@ def hparams(hparam_dict: dict, metric_dict: dict, hparam_domain_discrete=None):
         meta = _plugin_metadata(metadata.PLUGIN_NAME, data.SerializeToString())
         return Summary(value=[Summary.Value(tag=tag, metadata=meta)])
 
-    experiment = wrap(
-        metadata.EXPERIMENT_TAG,
-        "experiment",
-        api_pb2.Experiment(hparam_infos=infos, metric_infos=metrics),
+    experiment = api_pb2.Experiment(hparam_infos=infos, metric_infos=metrics)
+    end = plugin_data_pb2.SessionEndInfo(status=api_pb2.STATUS_SUCCESS)
+    return (
+        wrap(metadata.EXPERIMENT_TAG, "experiment", experiment),
+        wrap(metadata.SESSION_START_INFO_TAG, "session_start_info", start),
+        wrap(metadata.SESSION_END_INFO_TAG, "session_end_info", end),
     )
-    start = plugin_data_pb2.SessionStartInfo(start_time_secs=time.time())
-    for key, v in values.items():
-        start.hparams[key].CopyFrom(v)
-    session_start = wrap(metadata.SESSION_START_INFO_TAG, "session_start_info", start)
-    session_end = wrap(
-        metadata.SESSION_END_INFO_TAG,
-        "session_end_info",
-        plugin_data_pb2.SessionEndInfo(status=api_pb2.STATUS_SUCCESS),
-    )
-    return experiment, session_start, session_end
 
 
 def graph_def(nodes) -> graph_pb2.GraphDef:
