@@ -15,26 +15,15 @@ from .ops.base import autocast_op
 
 @autocast_op("lu")
 def lu(A, pivot=True, get_infos=False):  # noqa: N803 - PyTorch's argument name
-    """``(LU, pivots)`` (with ``info`` when ``get_infos``): deprecated ``torch.lu``, see
-    :func:`minigrad.linalg.lu_factor_ex`."""
-    warn_user(  # (torch.lu, in Python, warns every call; Tensor.lu does not warn)
-        "torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex "
-        "and will be removed in a future PyTorch release.\nLU, pivots = torch.lu(A, "
-        "compute_pivots)\nshould be replaced with\nLU, pivots = torch.linalg.lu_factor(A, "
-        "compute_pivots)\nand\nLU, pivots, info = torch.lu(A, compute_pivots, get_infos=True)\n"
-        "should be replaced with\nLU, pivots, info = torch.linalg.lu_factor_ex(A, compute_pivots)"
-    )
-    return lu_method(A, pivot, get_infos)
-
-
-@autocast_op("lu")
-def lu_method(self, pivot=True, get_infos=False):
-    """``Tensor.lu``: :func:`lu` without its deprecation warning, as PyTorch's."""
+    """``(LU, pivots)`` (with ``info`` when ``get_infos``): deprecated ``torch.lu`` and
+    ``Tensor.lu``, see :func:`minigrad.linalg.lu_factor_ex`; PyTorch's kernel under both warns
+    once per process, and so does this."""
     from ._linalg_lu import lu_legacy
     from .ops.base import check_bool_arg
 
+    warn_deprecated_linalg("lu")
     check_bool_arg(pivot, "lu", "pivot")
-    return lu_legacy(self, pivot, get_infos)
+    return lu_legacy(A, pivot, get_infos)
 
 
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):  # noqa: N803

@@ -125,6 +125,13 @@ _LINALG_REPLACEMENTS = {
         "one of the inputs.\nX = torch.triangular_solve(B, A).solution\nshould be replaced with\n"
         "X = torch.linalg.solve_triangular(A, B).",
     ),
+    "lu": (
+        "torch.linalg.lu_factor / torch.linalg.lu_factor_ex",
+        "LU, pivots = torch.lu(A, compute_pivots)\nshould be replaced with\n"
+        "LU, pivots = torch.linalg.lu_factor(A, compute_pivots)\nand\n"
+        "LU, pivots, info = torch.lu(A, compute_pivots, get_infos=True)\nshould be replaced with\n"
+        "LU, pivots, info = torch.linalg.lu_factor_ex(A, compute_pivots)",
+    ),
     "lu_solve": (
         "torch.linalg.lu_solve",
         "Note that torch.linalg.lu_solve has its arguments reversed.\n"
@@ -136,10 +143,10 @@ _LINALG_REPLACEMENTS = {
 
 def warn_deprecated_linalg(name: str) -> None:
     """PyTorch's once-per-process warning for a deprecated ``torch.<name>`` that
-    ``torch.linalg`` replaced (``qr``, ``cholesky``, ``triangular_solve``, ``lu_solve``), in its
-    words (its missing space before "and" included)."""
+    ``torch.linalg`` replaced (``qr``, ``cholesky``, ``lu``, ``triangular_solve``,
+    ``lu_solve``), in its words (its missing space before "and" included)."""
     replacement, how = _LINALG_REPLACEMENTS[name]
-    glue = " " if name in ("qr", "cholesky") else ""
+    glue = " " if name in ("qr", "cholesky", "lu") else ""
     warn_user_once(
         f"deprecated torch.{name}",
         f"torch.{name} is deprecated in favor of {replacement}{glue}and will be removed in a "

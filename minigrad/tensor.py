@@ -1142,7 +1142,7 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
     is_distributed = _meta.false
     # -- branch linalg2: LU, Householder QR, and the methods PyTorch 1.9 removed (they raise)
     lu, lu_solve, geqrf, orgqr, ormqr = (
-        _linalg.lu_method,
+        _linalg.lu,
         _linalg.lu_solve,
         _linalg.geqrf,
         _linalg.orgqr,

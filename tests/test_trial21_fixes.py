@@ -89,15 +89,16 @@ def _deprecation_messages(lib):
 
 
 def test_deprecated_linalg_functions_warn_as_pytorch():
-    """``torch.qr``/``cholesky``/``triangular_solve``/``lu_solve`` warn PyTorch's words once per
-    process, ``torch.lu`` every call, ``Tensor.lu`` not at all."""
+    """``torch.qr``/``cholesky``/``lu``/``triangular_solve``/``lu_solve`` (and ``Tensor.lu``, the
+    same kernel) warn PyTorch's words, once per process unless ``set_warn_always``."""
     torch = pytest.importorskip("torch")
-    from minigrad import _warnings
-
-    for name in ("qr", "cholesky", "triangular_solve", "lu_solve"):
-        _warnings._said_once.discard(f"deprecated torch.{name}")
-    ours = _deprecation_messages(minigrad)
-    theirs = _deprecation_messages(torch)
-    assert ours["lu"] and not ours["Tensor.lu"]
-    for name, messages in ours.items():
-        assert messages == theirs[name] or not theirs[name] and not messages, name
+    seen = {}
+    for lib in (minigrad, torch):
+        always = lib.is_warn_always_enabled()
+        lib.set_warn_always(True)  # (PyTorch's once-per-process warnings may have been given)
+        try:
+            seen[lib] = _deprecation_messages(lib)
+        finally:
+            lib.set_warn_always(always)
+    assert seen[minigrad] == seen[torch] and all(seen[minigrad].values())
+    assert not any(_deprecation_messages(minigrad).values())  # said already: once per process
