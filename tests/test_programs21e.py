@@ -41,3 +41,30 @@ def test_ztm_engine(programs):
         assert ours.model_0_results[key] == theirs.model_0_results[key], key
     assert ours.saved_name == "tinyvgg.pth" and ours.same_predictions is True
     assert ours.loaded_accuracy == theirs.loaded_accuracy and ours.inference_flag is False
+
+
+def test_progan_fade_in(programs):
+    ours, theirs = _both(programs, "progan_fade_in")  # WSConv2d, minibatch std, WGAN-GP
+    assert ours.shapes == theirs.shapes == [(2, 3, 4, 4), (2, 3, 8, 8), (2, 3, 16, 16)]
+    assert ours.critic_shapes == theirs.critic_shapes == [(2, 1)] * 3
+    assert ours.scale_first == theirs.scale_first
+    assert close(ours.alphas, theirs.alphas, 1e-12) and ours.alphas[-1] == 1
+    assert close(ours.loss_critics, theirs.loss_critics, 1e-4, 1e-5)
+    assert close(ours.loss_gens, theirs.loss_gens, 1e-4, 1e-5)
+    assert close(ours.gps, theirs.gps, 1e-4, 1e-5)
+    assert close(ours.sample_range, theirs.sample_range, 1e-4, 1e-5)
+    assert ours.n_with_grad == theirs.n_with_grad
+    assert ours.gen_grad_norm == pytest.approx(theirs.gen_grad_norm, rel=1e-4)
+
+
+def test_dlai_conditional_gan(programs):
+    ours, theirs = _both(programs, "dlai_conditional_gan")  # one-hot concat, weight clipping
+    assert ours.input_dims == theirs.input_dims == (9, 4)
+    assert ours.one_hot_dtype == theirs.one_hot_dtype == "torch.int64"
+    assert ours.init_std == theirs.init_std
+    assert close(ours.generator_losses, theirs.generator_losses, 1e-5, 1e-6)
+    assert close(ours.discriminator_losses, theirs.discriminator_losses, 1e-5, 1e-6)
+    assert close(ours.critic_losses, theirs.critic_losses, 1e-5, 1e-7)
+    assert ours.max_abs_weight == theirs.max_abs_weight == pytest.approx(0.01, rel=1e-7)
+    assert ours.sample_shape == theirs.sample_shape == (3, 1, 8, 8)
+    assert close(ours.sample_means, theirs.sample_means, 1e-5, 1e-6)
