@@ -68,3 +68,15 @@ def test_dlai_conditional_gan(programs):
     assert ours.max_abs_weight == theirs.max_abs_weight == pytest.approx(0.01, rel=1e-7)
     assert ours.sample_shape == theirs.sample_shape == (3, 1, 8, 8)
     assert close(ours.sample_means, theirs.sample_means, 1e-5, 1e-6)
+
+
+def test_raschka_rnn_chapter(programs):
+    ours, theirs = _both(programs, "raschka_rnn_chapter")  # packed LSTM, Categorical sampling
+    assert ours.vocab == theirs.vocab and ours.padded_shape == theirs.padded_shape
+    assert ours.first_lengths == theirs.first_lengths
+    assert close(ours.sentiment_log, theirs.sentiment_log, 1e-5, 1e-6)
+    assert ours.sentiment_log[-1][1] < ours.sentiment_log[0][1]
+    assert ours.valid_accuracy == theirs.valid_accuracy
+    assert close(ours.char_losses, theirs.char_losses, 1e-4, 1e-6)
+    assert ours.char_losses[-1] < 0.5 * ours.char_losses[0]
+    assert ours.generated == theirs.generated and ours.generated.startswith("the island")
