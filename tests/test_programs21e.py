@@ -80,3 +80,13 @@ def test_raschka_rnn_chapter(programs):
     assert close(ours.char_losses, theirs.char_losses, 1e-4, 1e-6)
     assert ours.char_losses[-1] < 0.5 * ours.char_losses[0]
     assert ours.generated == theirs.generated and ours.generated.startswith("the island")
+
+
+def test_raschka_iris_smile_cnn(programs):
+    ours, theirs = _both(programs, "raschka_iris_smile_cnn")  # Softmax + CE, add_module, BCELoss
+    assert close(ours.loss_hist, theirs.loss_hist, 1e-5, 1e-6)
+    assert ours.accuracy_hist == theirs.accuracy_hist
+    assert ours.iris_test_accuracy == theirs.iris_test_accuracy and ours.iris_test_accuracy > 0.9
+    assert ours.reloaded_equal is True and ours.feature_shape == theirs.feature_shape == (4, 16)
+    assert close(ours.cnn_loss_hist, theirs.cnn_loss_hist, 1e-5, 1e-6)  # same crops and flips
+    assert ours.cnn_valid_acc == theirs.cnn_valid_acc and ours.cnn_valid_acc[-1] == 1.0
