@@ -90,3 +90,12 @@ def test_raschka_iris_smile_cnn(programs):
     assert ours.reloaded_equal is True and ours.feature_shape == theirs.feature_shape == (4, 16)
     assert close(ours.cnn_loss_hist, theirs.cnn_loss_hist, 1e-5, 1e-6)  # same crops and flips
     assert ours.cnn_valid_acc == theirs.cnn_valid_acc and ours.cnn_valid_acc[-1] == 1.0
+
+
+def test_yolov3_loss_persson(programs):
+    ours, theirs = _both(programs, "yolov3_loss_persson")  # in-place sigmoid on an output view
+    assert ours.target_counts == theirs.target_counts
+    assert close(ours.scaled_anchors.tolist(), theirs.scaled_anchors.tolist(), 1e-6)
+    assert ours.out_shapes == theirs.out_shapes == [(4, 3, s, s, 8) for s in (2, 4, 8)]
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-5)
+    assert ours.losses[-1] < ours.losses[0]
