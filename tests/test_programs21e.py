@@ -99,3 +99,14 @@ def test_yolov3_loss_persson(programs):
     assert ours.out_shapes == theirs.out_shapes == [(4, 3, s, s, 8) for s in (2, 4, 8)]
     assert close(ours.losses, theirs.losses, 1e-5, 1e-5)
     assert ours.losses[-1] < ours.losses[0]
+
+
+def test_ztm_classification(programs):
+    ours, theirs = _both(programs, "ztm_classification")  # round(sigmoid), from_numpy, meshgrid
+    assert close(ours.log, theirs.log, 1e-5, 1e-6) and ours.log[-1][0] < ours.log[0][0]
+    assert ours.circle_grid_sum == theirs.circle_grid_sum
+    assert ours.circle_grid.dtype == theirs.circle_grid.dtype == "float32"
+    assert close(ours.blob_log, theirs.blob_log, 1e-5, 1e-6)
+    assert ours.blob_test_acc == theirs.blob_test_acc == 100.0
+    assert ours.prob_row_sum == pytest.approx(1.0, abs=1e-6)
+    assert ours.blob_grid_counts == theirs.blob_grid_counts
