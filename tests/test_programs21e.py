@@ -110,3 +110,14 @@ def test_ztm_classification(programs):
     assert ours.blob_test_acc == theirs.blob_test_acc == 100.0
     assert ours.prob_row_sum == pytest.approx(1.0, abs=1e-6)
     assert ours.blob_grid_counts == theirs.blob_grid_counts
+
+
+def test_godoy_square_sequences(programs):
+    ours, theirs = _both(programs, "godoy_square_sequences")  # RNN/GRU/LSTM, pack_sequence
+    for name in ("rnn", "gru", "lstm"):
+        assert close(ours.results[name][0], theirs.results[name][0], 1e-5, 1e-6), name
+        assert ours.results[name][1] == theirs.results[name][1], name
+    assert ours.hidden_shapes == theirs.hidden_shapes == ((1, 16, 2), (1, 16, 2))
+    assert ours.var_lengths == [2, 3, 4] and ours.batch_sizes == theirs.batch_sizes
+    assert close(ours.packed_losses, theirs.packed_losses, 1e-5, 1e-6)
+    assert ours.packed_accuracy == theirs.packed_accuracy > 0.8
