@@ -121,3 +121,15 @@ def test_godoy_square_sequences(programs):
     assert ours.var_lengths == [2, 3, 4] and ours.batch_sizes == theirs.batch_sizes
     assert close(ours.packed_losses, theirs.packed_losses, 1e-5, 1e-6)
     assert ours.packed_accuracy == theirs.packed_accuracy > 0.8
+
+
+def test_dlai_stylegan_components(programs):
+    ours, theirs = _both(programs, "dlai_stylegan_components")  # AdaIN, noise, noise ascent
+    assert ours.truncated_max == theirs.truncated_max and ours.truncated_max <= 0.7
+    assert ours.gen_params == theirs.gen_params == 3234
+    assert ours.image_shapes == theirs.image_shapes == [(6, 3, 16, 16)] * 3
+    assert close(ours.image_stats, theirs.image_stats, 1e-5, 1e-6)
+    assert ours.adain_check == theirs.adain_check == 0.0  # constant image: only the shift stays
+    assert close(ours.scores, theirs.scores, 1e-4, 1e-7)
+    assert ours.noise_shift == pytest.approx(theirs.noise_shift, rel=1e-4) and ours.noise_shift > 0
+    assert ours.noise_grad_norm == pytest.approx(theirs.noise_grad_norm, rel=1e-4)
