@@ -133,3 +133,12 @@ def test_dlai_stylegan_components(programs):
     assert close(ours.scores, theirs.scores, 1e-4, 1e-7)
     assert ours.noise_shift == pytest.approx(theirs.noise_shift, rel=1e-4) and ours.noise_shift > 0
     assert ours.noise_grad_norm == pytest.approx(theirs.noise_grad_norm, rel=1e-4)
+
+
+def test_godoy_seq2seq_attention(programs):
+    ours, theirs = _both(programs, "godoy_seq2seq_attention")  # bmm attention, teacher forcing
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < ours.losses[0]
+    assert ours.test_loss == pytest.approx(theirs.test_loss, rel=1e-5)
+    assert ours.alphas_shape == theirs.alphas_shape == (16, 1, 2)
+    assert close(ours.first_alphas, theirs.first_alphas, 1e-5, 1e-6)
+    assert ours.masked_alpha == theirs.masked_alpha == [1.0, 0.0]
