@@ -142,3 +142,13 @@ def test_godoy_seq2seq_attention(programs):
     assert ours.alphas_shape == theirs.alphas_shape == (16, 1, 2)
     assert close(ours.first_alphas, theirs.first_alphas, 1e-5, 1e-6)
     assert ours.masked_alpha == theirs.masked_alpha == [1.0, 0.0]
+
+
+def test_ztm_custom_datasets(programs):
+    ours, theirs = _both(programs, "ztm_custom_datasets")  # PIL files, os.scandir, __index__
+    assert ours.dir_summary == theirs.dir_summary
+    assert ours.class_names == theirs.class_names == ["pizza", "steak", "sushi"]
+    assert ours.image_info == theirs.image_info == ((3, 8, 8), "torch.float32", 0, (12, 12))
+    assert close(ours.results["train_loss"], theirs.results["train_loss"], 1e-5, 1e-6)
+    assert ours.results["test_acc"] == theirs.results["test_acc"]
+    assert ours.title == theirs.title and ours.title.startswith("Pred: sushi")
