@@ -152,3 +152,19 @@ def test_ztm_custom_datasets(programs):
     assert close(ours.results["train_loss"], theirs.results["train_loss"], 1e-5, 1e-6)
     assert ours.results["test_acc"] == theirs.results["test_acc"]
     assert ours.title == theirs.title and ours.title.startswith("Pred: sushi")
+
+
+def test_godoy_gradient_clipping_schedulers(programs):
+    ours, theirs = _both(programs, "godoy_gradient_clipping_schedulers")  # hooks, CyclicLR
+    assert ours.captured == theirs.captured == (3, (3, 10))
+    assert ours.max_captured == pytest.approx(theirs.max_captured, rel=1e-6)
+    for name in ("value_losses", "norm_losses", "hook_losses", "step_losses", "plateau_losses"):
+        assert close(getattr(ours, name), getattr(theirs, name), 1e-5, 1e-6), name
+    assert close(ours.total_norms, theirs.total_norms, 1e-5) and ours.total_norms[0] > 1.0
+    assert ours.hook_grad_max == theirs.hook_grad_max == pytest.approx(0.1)  # clamped in backprop
+    assert ours.step_lrs == theirs.step_lrs and ours.plateau_lrs == theirs.plateau_lrs
+    assert ours.plateau_lrs[-1] < ours.plateau_lrs[0]
+    assert close(ours.cyclic_lrs, theirs.cyclic_lrs, 1e-12) and close(
+        ours.cyclic_losses, theirs.cyclic_losses, 1e-5, 1e-6
+    )
+    assert ours.cyclic_momentum == pytest.approx(theirs.cyclic_momentum, abs=1e-12)
