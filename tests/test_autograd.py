@@ -669,14 +669,9 @@ def test_variable_is_a_detached_tensor_as_in_pytorch():
     assert z.grad.tolist() == [2.0, 4.0]
 
 
-class CubeWrongWithGraph(Function):
+class CubeWrongWithGraph(Cube):
     """Right first derivatives without create_graph, twice them with it (grad mode is on
     inside backward only then): a bug that only second-order users would see."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x**3
 
     @staticmethod
     def backward(ctx, g):
