@@ -25,7 +25,6 @@ or on ARM, PyTorch's last bits can differ from these.
 from __future__ import annotations
 
 import functools
-import itertools
 import math
 import os
 
@@ -40,6 +39,7 @@ from ._float_rounding import (
     fma64_exact,
     fma64_lanes,
 )
+from ._libm import libm
 
 GRAIN_SIZE = 32768  # at::internal::GRAIN_SIZE
 _VECTOR_BYTES = 32  # AVX2
@@ -268,7 +268,7 @@ def logspace_values(start, end, steps: int, base: float, dtype) -> np.ndarray:
     """``torch.logspace``'s values for a real ``dtype`` (a NumPy type)."""
     dtype = np.dtype(dtype)
     if steps <= 1:  # PyTorch fills with base ** start
-        value = float(_libm_pow(float(base), np.array([float(start)]))[0])
+        value = float(libm("power", float(base), float(start)))
         return _double_to(np.full(steps, checked_bound(value, dtype)), dtype)
     if dtype.kind in "iub":
         first, last = (_integral(checked_bound(v, dtype)) for v in (start, end))
@@ -281,39 +281,4 @@ def logspace_values(start, end, steps: int, base: float, dtype) -> np.ndarray:
     exponent = np.where(
         idx < steps // 2, float(first) + step * idx, float(last) - step * (steps - 1 - idx)
     )
-    return _double_to(_libm_pow(float(base), exponent), dtype)
-
-
-def _libm_pow(base: float, exponents: np.ndarray) -> np.ndarray:
-    """``base ** x`` by the C library's ``pow``, one element at a time, as PyTorch's scalar
-    kernel computes it: NumPy's ``power`` runs SIMD code on some CPUs (SVML on AVX-512) whose
-    last bits differ. Overflow and domain errors take NumPy's inf/nan (C's values)."""
-    if not _numpy_power_is_simd():  # NumPy's loop calls the C library's pow itself
-        with np.errstate(over="ignore", invalid="ignore"):
-            return np.power(base, exponents)
-    values = exponents.tolist()
-    try:
-        return np.fromiter(map(math.pow, itertools.repeat(base), values), np.float64, len(values))
-    except (OverflowError, ValueError):  # (rare: element by element)
-        return np.array([_one_pow(base, x) for x in values], dtype=np.float64)
-
-
-@functools.lru_cache(None)
-def _numpy_power_is_simd() -> bool:
-    """Whether NumPy's float64 ``power`` runs a SIMD kernel on this CPU (AVX-512: SVML),
-    not the C library's ``pow`` (its baseline loop)."""
-    try:
-        from numpy.lib.introspect import opt_func_info
-
-        current = opt_func_info(func_name="^power$", signature="float64")["power"]["ddd"]
-        return "baseline" not in current["current"]
-    except (ImportError, KeyError):  # (NumPy < 2: assume it may)
-        return True
-
-
-def _one_pow(base: float, x: float) -> float:
-    try:
-        return math.pow(base, x)
-    except (OverflowError, ValueError):
-        with np.errstate(over="ignore", invalid="ignore"):
-            return float(np.power(base, x))
+    return _double_to(libm("power", float(base), exponent), dtype)

@@ -32,8 +32,9 @@ The algorithms were found by comparing PyTorch's outputs with the raw twister wo
   (:func:`memory_order`).
 
 Masks, counts, indices and float32 results are PyTorch's bit for bit. Float64 results of
-transcendental functions (``log1p``, ``tan``, ``exp``) can differ in the last bit: PyTorch
-calls the C library one element at a time, NumPy uses its vectorized implementations.
+transcendental functions (``log1p``, ``tan``, ``exp``) are the C library's, one element at a
+time as PyTorch computes them (:func:`minigrad._libm.libm`: NumPy's own loops run SVML code on
+AVX-512 CPUs, whose last bits differ).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import math
 
 import numpy as np
 
+from ._libm import libm
 from ._torch_rejection import (
     gamma_same_alpha,
     gamma_vectorizes,
@@ -86,18 +88,18 @@ def bernoulli_tensor(gen, probs: np.ndarray) -> np.ndarray:
 
 def exponential(gen, n: int, lambd: float) -> np.ndarray:
     """``n`` Exponential(lambd) numbers (float64)."""
-    return (-1.0 / float(lambd)) * np.log1p(-doubles(gen, n))
+    return (-1.0 / float(lambd)) * libm("log1p", -doubles(gen, n))
 
 
 def geometric(gen, n: int, p: float) -> np.ndarray:
     """``n`` Geometric(p) trial counts 1, 2, ... (float64)."""
     with np.errstate(divide="ignore"):
-        return np.ceil(np.log(doubles(gen, n)) / math.log1p(-float(p)))
+        return np.ceil(libm("log", doubles(gen, n)) / math.log1p(-float(p)))
 
 
 def cauchy(gen, n: int, median: float, sigma: float) -> np.ndarray:
     """``n`` Cauchy(median, sigma) numbers (float64)."""
-    return float(median) + float(sigma) * np.tan(math.pi * (doubles(gen, n) - 0.5))
+    return float(median) + float(sigma) * libm("tan", math.pi * (doubles(gen, n) - 0.5))
 
 
 def double_normals(gen, n: int) -> np.ndarray:
@@ -113,9 +115,10 @@ def double_normals(gen, n: int) -> np.ndarray:
     rest = n - start
     pairs = (rest + 1) // 2
     u = doubles(gen, 2 * pairs).reshape(-1, 2)
-    radius = np.sqrt(-2.0 * np.log1p(-u[:, 1]))
+    radius = np.sqrt(-2.0 * libm("log1p", -u[:, 1]))
     theta = 2.0 * math.pi * u[:, 0]
-    values = np.stack([radius * np.cos(theta), radius * np.sin(theta)], axis=1).reshape(-1)
+    values = np.stack([radius * libm("cos", theta), radius * libm("sin", theta)], axis=1)
+    values = values.reshape(-1)
     out[start:] = values[:rest]
     if rest % 2:
         gen._next_normal = float(values[-1])
@@ -124,7 +127,7 @@ def double_normals(gen, n: int) -> np.ndarray:
 
 def log_normal(gen, n: int, mean: float, std: float) -> np.ndarray:
     """``n`` LogNormal(mean, std) numbers (float64)."""
-    return np.exp(double_normals(gen, n) * float(std) + float(mean))
+    return libm("exp", double_normals(gen, n) * float(std) + float(mean))
 
 
 def uniform_doubles(gen, n: int, dtype, low: float, high: float) -> np.ndarray:

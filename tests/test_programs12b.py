@@ -155,7 +155,12 @@ def test_lstm_projection_tagger(programs):
 def test_transformer_xl(programs):
     ours, theirs = _both(programs, "transformer_xl")  # segment memory, relative positions
     assert ours.shifted == theirs.shifted  # _rel_shift's pad-view-slice trick
-    assert close(ours.losses, theirs.losses, 2e-3, 1e-4) and ours.losses[-1] < 0.1 * ours.losses[0]
+    # measured on an AVX-512 CPU (SkylakeX BLAS): float32 losses agree to 4.2e-7 for 45 steps,
+    # then training amplifies the last-bit differences to 1.2e-2 relative (losses near 0.05);
+    # the same program in float64 agrees to 1.3e-14 for 43 steps and then 4.9e-12 at most. So
+    # the first 44 steps to 1e-5 and all of them to 3e-2
+    assert close(ours.losses[:44], theirs.losses[:44], 1e-5, 1e-6)
+    assert close(ours.losses, theirs.losses, 3e-2, 1e-4) and ours.losses[-1] < 0.1 * ours.losses[0]
     assert ours.mem_shapes == theirs.mem_shapes == [(8, 4, 32)] * 2
     assert not ours.mem_requires_grad and ours.future_share == 0.0
     assert ours.first_query_keys == theirs.first_query_keys == 9  # the memory and itself

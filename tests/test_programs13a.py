@@ -144,9 +144,15 @@ def test_foldingnet_chamfer(programs):
 
 def test_dsnt_keypoints(programs):
     ours, theirs = _both(programs, "dsnt_keypoints")  # flat softmax, expected coords, JS reg
-    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.4 * ours.losses[0]
+    # float32 drift in a chaotic run, measured on an AVX-512 CPU (SkylakeX BLAS): 0 or ~1e-7
+    # relative for 14 steps, growing to 6e-7 at step 20 and 2.9e-5 at step 30; the same program
+    # in float64 agrees with PyTorch to 2.5e-15 at every step. So the first 20 steps to 1e-5,
+    # all 30 to 2e-4.
+    assert close(ours.losses[:20], theirs.losses[:20], 1e-5, 1e-6)
+    assert close(ours.losses, theirs.losses, 2e-4, 1e-6) and ours.losses[-1] < 0.4 * ours.losses[0]
     assert ours.pck == theirs.pck == 1.0
-    assert ours.soft_error == pytest.approx(theirs.soft_error, rel=1e-5)
+    # after the 30 drifting steps: 1.3e-5 relative in float32 there, 1.4e-15 in float64
+    assert ours.soft_error == pytest.approx(theirs.soft_error, rel=1e-4)
     assert ours.hard_error == pytest.approx(theirs.hard_error, rel=1e-6)  # unravel_index
     assert close(ours.heatmap_sums, [1.0, 1.0], 1e-6)
     assert ours.gauss_peak == pytest.approx(theirs.gauss_peak, rel=1e-6)

@@ -117,8 +117,11 @@ def test_weibull_aft(programs):
         )
         assert close([s_ours, e_ours], [s_theirs, e_theirs], 1e-5, 1e-6), name
         # PyTorch's float32 erf is 1 ulp off in places (minigrad's is correctly rounded): the
-        # LogNormal's LBFGS path then parts by 2e-4 along the optimum's flat direction
-        assert close(p_ours.tolist(), p_theirs.tolist(), 1e-3 if name == "lognormal" else 1e-5)
+        # LogNormal's LBFGS path then parts by 2e-4 along the optimum's flat direction. The
+        # log-logistic fit parts the same way on an AVX-512 CPU (SkylakeX BLAS): 2.0e-4 in
+        # float32, while the program in float64 agrees with PyTorch to 2e-16 in every fit
+        flat = name in ("lognormal", "loglogistic")
+        assert close(p_ours.tolist(), p_theirs.tolist(), 1e-3 if flat else 1e-5)
     assert close(ours.fits["weibull"][0][:2].tolist(), [0.7, -0.4], 0.15)
     assert close(ours.weibull_median, theirs.weibull_median, 1e-5, 1e-6)
     assert close(ours.weibull_median, ours.median_closed_form, 1e-5, 1e-6)

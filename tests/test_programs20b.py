@@ -35,7 +35,12 @@ def test_fno2d_poisson(programs):
     assert ours.weight_dtype == theirs.weight_dtype == "torch.complex64"
     assert ours.n_params == theirs.n_params
     assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.1 * ours.losses[0]
-    assert close(ours.grad_norms, theirs.grad_norms, 1e-4)  # real norms of complex grads too
+    # real norms of complex grads too. Training amplifies last-bit differences ~1e4-fold here
+    # (measured on an AVX-512 CPU: the program in float64 agrees with PyTorch to 3e-15 at step 1
+    # and 1.5e-12 at step 17; in float32 1e-7 and 3.1e-4 there), so the first 8 steps (1e-5 at
+    # most) to 1e-4 and all to 2e-3
+    assert close(ours.grad_norms[:8], theirs.grad_norms[:8], 1e-4)
+    assert close(ours.grad_norms, theirs.grad_norms, 2e-3)
     assert close(ours.spectral_grad_sample, theirs.spectral_grad_sample, 1e-3, 1e-8)
     assert ours.test_error == pytest.approx(theirs.test_error, rel=1e-4) and ours.test_error < 0.3
     assert ours.fine_shape == theirs.fine_shape == (4, 32, 32, 1)
