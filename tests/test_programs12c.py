@@ -55,12 +55,24 @@ def test_evolution_strategies(programs):
 
 def test_gin_sum_readout(programs):
     ours, theirs = _both(programs, "gin_sum_readout")  # scatter_reduce sum, index_add_ readout
-    assert close(ours.losses, theirs.losses, 2e-3, 1e-4)
-    assert close(ours.eps_values, theirs.eps_values, 5e-3, 1e-4)
-    assert close(ours.running_mean, theirs.running_mean, 2e-3, 1e-4)
-    assert ours.eps_grad == pytest.approx(theirs.eps_grad, rel=0.1)
-    assert ours.stale_accuracy == theirs.stale_accuracy
-    assert ours.accuracy == theirs.accuracy == 1.0  # after recomputing the statistics
+    # At step 0 (eps = 0) the first layer's second input column, (1 + eps) * is_centre + the
+    # centre-neighbour count, is exactly 1 on every node, so its weights' gradient is zero up to
+    # rounding (the BatchNorm after the bias-free Linear removes a constant), and Adam's first
+    # step moves each of those 16 weights by lr * sign(rounding noise). In float64 the noise
+    # (1e-14) stays below Adam's eps and the libraries agree to 1.6e-8; in float32 (noise 1e-7..
+    # 1e-4) the signs follow the summation order (BLAS, AVX-512): on an AVX-512 EPYC three
+    # differ and eps_values drift 1.0e-4 apart. Random signs for that gradient in PyTorch itself
+    # (24 runs) move the losses by up to 2.4e-4 relative at step 1 and 8.6e-3 beyond 2e-3
+    # relative later, eps_values 5.3e-3, running_mean 2.1e-2, eps_grad 5.3e-3, the stale
+    # accuracy by 6/64; the tolerances are those with a 2x margin
+    assert close(ours.losses[:2], theirs.losses[:2], 1e-3, 1e-6)
+    assert close(ours.losses, theirs.losses, 2e-3, 2e-2)
+    assert ours.losses[-1] < 1e-3 * ours.losses[0]
+    assert close(ours.eps_values, theirs.eps_values, 0, 1e-2)
+    assert close(ours.running_mean, theirs.running_mean, 0, 4e-2)
+    assert ours.eps_grad == pytest.approx(theirs.eps_grad, abs=1e-2)
+    assert abs(ours.stale_accuracy - theirs.stale_accuracy) <= 12 / 64
+    assert ours.stale_accuracy < ours.accuracy == theirs.accuracy == 1.0  # recomputed statistics
     assert ours.batches_tracked == theirs.batches_tracked == 1
     assert max(ours.pool_gaps) < 1e-6 and ours.mean_pool_sample == theirs.mean_pool_sample
 
