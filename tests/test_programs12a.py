@@ -167,7 +167,13 @@ def test_centernet(programs):
         assert close(getattr(ours, name)[:10], getattr(theirs, name)[:10], 1e-4, 1e-6), name
         assert close(getattr(ours, name), getattr(theirs, name), 5e-2, 1e-3), name
     assert ours.hm_losses[-1] < 0.4 * ours.hm_losses[0]
-    assert ours.peaks_kept == theirs.peaks_kept and ours.centre_hits == theirs.centre_hits == 1.0
+    assert ours.centre_hits == theirs.centre_hits == 1.0
+    # the peak count is discrete: on the float32-drifted heatmaps (2e-3 apart after 40 steps)
+    # a flat ridge's maximum moves by one pixel (0.07349 vs 0.07339 here, 0.07367 vs 0.07384
+    # there), so decode PyTorch's heatmap with our _nms (max_pool2d, ==) and count exactly
+    kept = ours._nms(ours.torch.tensor(theirs.out["hm"].numpy())) > 0
+    assert (kept.numpy() == (theirs.heat > 0).numpy()).all()
+    assert kept.sum().item() == theirs.peaks_kept and abs(ours.peaks_kept - theirs.peaks_kept) <= 2
     assert close(ours.top_scores, theirs.top_scores, 2e-2)
 
 
