@@ -93,7 +93,11 @@ def test_partial_conv_inpainting(programs):
     assert ours.maskupdater_type.split(".")[-1] == theirs.maskupdater_type.split(".")[-1]
     assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.5 * ours.losses[0]
     assert close(ours.hole_losses, theirs.hole_losses, 1e-4, 1e-5)
-    assert ours.hole_mae == pytest.approx(theirs.hole_mae, rel=1e-4)
+    # enc2's bias feeds BatchNorm, so its grad is float32 rounding (2e-9, not 1e-2 as the
+    # others'); Adam scales that to lr-sized steps, a random walk that leaves the biases 2e-2
+    # apart (the running means follow): train losses don't see it (they agree to 5e-7), eval's
+    # hole_mae does, to 1.2e-4 (a float64 run agrees to 4e-15)
+    assert ours.hole_mae == pytest.approx(theirs.hole_mae, rel=1e-3)
     assert ours.hole_mae < 0.5 * ours.fill_mean_mae  # better than filling with the mean
     assert ours.mask_coverage == theirs.mask_coverage and ours.mask_coverage[0] == 1.0
 
