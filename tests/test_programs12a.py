@@ -32,14 +32,22 @@ def test_pix2pix(programs):
 def test_stylegan2_modconv(programs):
     ours, theirs = _both(programs, "stylegan2_modconv")  # grouped modulated conv, R1, mixing
     assert ours.int_betas_error == theirs.int_betas_error  # Adam(betas=(0, 0.99)) refused
-    assert close(ours.d_losses, theirs.d_losses, 1e-4, 1e-5)  # R1 gives zero (not None)
-    assert close(ours.g_losses, theirs.g_losses, 1e-4, 1e-5)  # grads before leaky_relu, so
-    assert close(ours.r1_losses, theirs.r1_losses, 1e-3, 1e-6)  # Adam steps them as PyTorch
+    # R1 gives zero (not None) grads before leaky_relu, so Adam steps them as PyTorch. At step
+    # 20 one pre-activation of D's second leaky_relu is +6e-8 in PyTorch and -5e-8 here
+    # (float32 rounding), so its slope (1 vs 0.2) moves D's conv grads by up to 2e-2: the
+    # steps before agree to 5e-7, the later ones to 2e-3 (a float64 run agrees to 6e-16)
+    assert close(ours.d_losses[:21], theirs.d_losses[:21], 1e-5, 1e-6)
+    assert close(ours.g_losses[:20], theirs.g_losses[:20], 1e-5, 1e-6)
+    assert close(ours.r1_losses[:5], theirs.r1_losses[:5], 1e-5, 1e-6)
+    for name in ("d_losses", "g_losses", "r1_losses"):
+        assert close(getattr(ours, name), getattr(theirs, name), 1e-2, 1e-5), name
     assert ours.sample_shape == theirs.sample_shape == (2, 1, 8, 8)
     assert close(ours.truncation_spread, theirs.truncation_spread, 1e-3, 1e-5)
     assert ours.truncation_spread[1] < ours.truncation_spread[0]
     assert close(ours.mix_sample, theirs.mix_sample, 1e-3, 1e-5)
-    assert close(ours.noise_strengths, theirs.noise_strengths, 1e-2, 1e-5)
+    # noise strengths start at 0 and Adam(betas=(0, .99)) moves them ~lr=2e-3 a step: after
+    # step 20 they differ by 1.5e-4 (a float64 run agrees to 3e-15)
+    assert close(ours.noise_strengths, theirs.noise_strengths, 1e-2, 5e-4)
     assert close(ours.mapping_weight_sample, theirs.mapping_weight_sample, 1e-4, 1e-5)
 
 
@@ -85,7 +93,11 @@ def test_partial_conv_inpainting(programs):
     assert ours.maskupdater_type.split(".")[-1] == theirs.maskupdater_type.split(".")[-1]
     assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.5 * ours.losses[0]
     assert close(ours.hole_losses, theirs.hole_losses, 1e-4, 1e-5)
-    assert ours.hole_mae == pytest.approx(theirs.hole_mae, rel=1e-4)
+    # enc2's bias feeds BatchNorm, so its grad is float32 rounding (2e-9, not 1e-2 as the
+    # others'); Adam scales that to lr-sized steps, a random walk that leaves the biases 2e-2
+    # apart (the running means follow): train losses don't see it (they agree to 5e-7), eval's
+    # hole_mae does, to 1.2e-4 (a float64 run agrees to 4e-15)
+    assert ours.hole_mae == pytest.approx(theirs.hole_mae, rel=1e-3)
     assert ours.hole_mae < 0.5 * ours.fill_mean_mae  # better than filling with the mean
     assert ours.mask_coverage == theirs.mask_coverage and ours.mask_coverage[0] == 1.0
 
@@ -159,7 +171,13 @@ def test_centernet(programs):
         assert close(getattr(ours, name)[:10], getattr(theirs, name)[:10], 1e-4, 1e-6), name
         assert close(getattr(ours, name), getattr(theirs, name), 5e-2, 1e-3), name
     assert ours.hm_losses[-1] < 0.4 * ours.hm_losses[0]
-    assert ours.peaks_kept == theirs.peaks_kept and ours.centre_hits == theirs.centre_hits == 1.0
+    assert ours.centre_hits == theirs.centre_hits == 1.0
+    # the peak count is discrete: on the float32-drifted heatmaps (2e-3 apart after 40 steps)
+    # a flat ridge's maximum moves by one pixel (0.07349 vs 0.07339 here, 0.07367 vs 0.07384
+    # there), so decode PyTorch's heatmap with our _nms (max_pool2d, ==) and count exactly
+    kept = ours._nms(ours.torch.tensor(theirs.out["hm"].numpy())) > 0
+    assert (kept.numpy() == (theirs.heat > 0).numpy()).all()
+    assert kept.sum().item() == theirs.peaks_kept and abs(ours.peaks_kept - theirs.peaks_kept) <= 2
     assert close(ours.top_scores, theirs.top_scores, 2e-2)
 
 
