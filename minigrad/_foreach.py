@@ -52,6 +52,14 @@ def _per_tensor(name: str, tensors: list, other) -> list:
     return other
 
 
+def _bounded(name: str, t, other):
+    """``maximum``/``minimum`` of ``t`` with a tensor, or with a number as PyTorch's foreach
+    takes it: a clamp (NaN stays NaN; an integer tensor with a float bound gives floats)."""
+    if isinstance(other, Number):
+        return _ops.clamp(t, min=other) if name == "maximum" else _ops.clamp(t, max=other)
+    return getattr(t, name)(other)
+
+
 def _binary(name: str, inplace: bool):
     method = f"{name}_" if inplace else name
     takes_alpha = name in ("add", "sub")
@@ -66,10 +74,13 @@ def _binary(name: str, inplace: bool):
             if not takes_alpha:
                 raise TypeError(f"_foreach_{method}() got an unexpected keyword argument 'alpha'")
             others = [o * alpha for o in others]
-        if inplace and name in ("maximum", "minimum"):  # no Tensor.maximum_: written back
-            for t, o in zip(tensors, others):
-                t.copy_(getattr(t, name)(o))
-            return self
+        if name in ("maximum", "minimum"):  # a scalar bound: clamp's (maximum takes tensors)
+            results = [_bounded(name, t, o) for t, o in zip(tensors, others)]
+            if inplace:  # (no Tensor.maximum_: written back)
+                for t, r in zip(tensors, results):
+                    t.copy_(r)
+                return self
+            return tuple(results)
         results = [getattr(t, method)(o) for t, o in zip(tensors, others)]
         return self if inplace else tuple(results)
 

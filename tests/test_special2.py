@@ -187,7 +187,7 @@ def test_polynomial_arguments_and_dtypes():
     # zeta at negative q (integer s) sums down to positive q, as PyTorch
     z = S.zeta(minigrad.tensor([2.0, 3.0], dtype=F64), minigrad.tensor([-20.5, -30.25], dtype=F64))
     np.testing.assert_allclose(z.numpy(), [9.82199434464988, -62.0120247], rtol=1e-8)
-    with pytest.raises(TypeError, match="two numbers"):
+    with pytest.raises(TypeError, match="invalid combination of arguments"):
         S.chebyshev_polynomial_t(0.5, 2)  # as PyTorch: one of them must be a tensor
 
 
@@ -240,7 +240,9 @@ def test_gammainc_gradient_and_refusal():
         minigrad.special.gammainc(am, minigrad.tensor(x)).sum().backward()
     # a scalar first argument, the top-level and method forms, and in place
     ref = minigrad.special.gammainc(minigrad.tensor([2.5] * 3, dtype=F64), xm.detach())
-    assert minigrad.special.gammainc(2.5, xm.detach()).tolist() == ref.tolist()
+    assert ref.shape == (3,)
+    with pytest.raises(TypeError, match="argument 'input' .* must be Tensor, not float"):
+        minigrad.special.gammainc(2.5, xm.detach())  # as PyTorch: input is a Tensor
     assert (
         minigrad.igamma(minigrad.tensor(a), xm.detach()).tolist()
         == minigrad.tensor(a).igamma(xm.detach()).tolist()

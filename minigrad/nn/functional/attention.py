@@ -127,6 +127,8 @@ def _attention_node(
     product (the view of a batched matmul, or a plain matrix product)."""
     shapes = [tuple(t.shape) for t in (query, key, value)]
     nested = query.is_nested  # (named by the shapes alone)
+    if getattr(attn_mask, "_sdpa", None) is not None:  # a CausalBias: it runs attention itself
+        attn_mask = None
     refusal = None if nested else flash_refusal(query, key, value, attn_mask, dropout_p, enable_gqa)
     if nested or refusal == "empty" or pytorch_flash_layout(refusal):
         if all(len(s) == 4 for s in shapes) and not dropout_p:
