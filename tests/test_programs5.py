@@ -40,14 +40,19 @@ def _pytorch_on_one_thread():
 
 @contextlib.contextmanager
 def _default_dtype_kept(torch: bool):
-    """A program that sets the default dtype and stops without setting it back must not
-    change the programs that run after it in this process."""
+    """A program that sets the default dtype (or, in PyTorch, the default device) and stops
+    without setting it back must not change the programs that run after it in this process.
+    (PyTorch's ``set_default_device(get_default_device())`` leaves a device mode on, under
+    which every tensor has a torch function: only ``set_default_device(None)`` ends it.)"""
     lib = pytest.importorskip("torch") if torch else minigrad
     before = lib.get_default_dtype()
+    modes_before = torch and lib._C._is_torch_function_mode_enabled()
     try:
         yield
     finally:
         lib.set_default_dtype(before)
+        if torch and not modes_before and lib._C._is_torch_function_mode_enabled():
+            lib.set_default_device(None)
 
 
 @pytest.fixture
@@ -66,8 +71,8 @@ def programs(monkeypatch, capsys):
 
 
 def _flat(values):
-    if isinstance(values, dict):  # its keys, then its values, in key order
-        return [*values] + [x for v in values.values() for x in _flat(v)]
+    if isinstance(values, dict):  # its keys (compared as their reprs), then its values
+        return [repr(k) for k in values] + [x for v in values.values() for x in _flat(v)]
     if isinstance(values, (list, tuple)):
         return [x for v in values for x in _flat(v)]
     return [values]
