@@ -51,16 +51,22 @@ def _host(data):
     return data if getattr(type(data), "tolist", None) is not None else None
 
 
-def _check_lu_input(A, op: str, pivot: bool):  # noqa: N803 - PyTorch's argument name
-    if A.ndim < 2:
-        raise RuntimeError(
-            f"{op}: Expected tensor with 2 or more dimensions. Got size: {list(A.shape)} instead"
-        )
+def refuse_lu_dtype(A, op: str) -> None:  # noqa: N803 - PyTorch's argument name
+    """PyTorch's NotImplementedError where its CPU LU kernel (under ``lu_factor``, ``lu`` and
+    ``det``) has no implementation for ``A``'s dtype: integers, bool, float16, bfloat16."""
     if not (A.dtype.is_complex or (A.dtype.is_floating_point and A.dtype.itemsize > 2)):
         raise NotImplementedError(
             f'{op}: "lu_cpu" not implemented for {A.dtype} (float32, float64, complex64 or '
             "complex128 are)"
         )
+
+
+def _check_lu_input(A, op: str, pivot: bool):  # noqa: N803 - PyTorch's argument name
+    if A.ndim < 2:
+        raise RuntimeError(
+            f"{op}: Expected tensor with 2 or more dimensions. Got size: {list(A.shape)} instead"
+        )
+    refuse_lu_dtype(A, op)
     if not pivot:
         raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU")
 

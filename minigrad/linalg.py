@@ -124,7 +124,10 @@ def inv(A):  # noqa: N803 - PyTorch's argument name
 def det(A):  # noqa: N803
     """The determinant of each square matrix in ``A`` (…, n, n), as ``sign · exp(log|det|)``
     (no overflow on the way). The gradient needs ``A`` invertible (PyTorch also handles
-    singular ``A``; here backward raises)."""
+    singular ``A``; here backward raises). Float16/bfloat16 ``A`` raises PyTorch's
+    NotImplementedError (its LU kernel's)."""
+    if isinstance(A, Tensor) and A.dtype.is_floating_point and A.dtype.itemsize == 2:
+        refuse_lu_dtype(A, "linalg.det")
     _square(A, "det")
     sign, logabsdet = slogdet(A)
     return sign * logabsdet.exp()
@@ -700,7 +703,7 @@ __all__ += ["lstsq", "matrix_exp", "pinv"]
 
 # -- branch linalg2: LU, the *_ex functions, LinAlgError, Householder products, cond, ... -----
 from ._linalg_ex import cholesky_ex, inv_ex, solve_ex  # noqa: E402
-from ._linalg_lu import lu, lu_factor, lu_factor_ex, lu_solve  # noqa: E402
+from ._linalg_lu import lu, lu_factor, lu_factor_ex, lu_solve, refuse_lu_dtype  # noqa: E402
 from ._linalg_more import (  # noqa: E402
     cond,
     diagonal,

@@ -102,3 +102,17 @@ def test_deprecated_linalg_functions_warn_as_pytorch():
             lib.set_warn_always(always)
     assert seen[minigrad] == seen[torch] and all(seen[minigrad].values())
     assert not any(_deprecation_messages(minigrad).values())  # said already: once per process
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_pdist_and_det_refuse_16_bit_floats_as_pytorch(dtype):
+    """PyTorch's CPU ``pdist`` and LU kernels (under ``det``) have no 16-bit float version: a
+    NotImplementedError naming the kernel, where minigrad computed (pdist) or raised
+    RuntimeError (det)."""
+    torch = pytest.importorskip("torch")
+    for lib in (minigrad, torch):
+        a = lib.eye(3).to(getattr(lib, dtype))
+        with pytest.raises(NotImplementedError, match='"pdist" not implemented'):
+            lib.nn.functional.pdist(a)
+        with pytest.raises(NotImplementedError, match='"lu_cpu" not implemented'):
+            lib.linalg.det(a)

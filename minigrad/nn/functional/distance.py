@@ -65,6 +65,10 @@ def pdist(input, p: float = 2.0):
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
     if p < 0:
         raise RuntimeError(f"pdist only supports non-negative p values, got p={p}")
+    if input.dtype in (dtypes.float16, dtypes.bfloat16):  # (PyTorch's CPU kernel has neither)
+        raise NotImplementedError(
+            f"\"pdist\" not implemented for '{dtypes.scalar_type_name(input.dtype)}'"
+        )
     input = first_order_only(input, "_pdist_backward", "PdistBackwardBackward0")
     n = input.shape[0]
     first = [i for i in range(n) for _ in range(i + 1, n)]
