@@ -200,6 +200,9 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):  # noqa: N
             f"{'AX = B' if left else 'XA = B'} ({'x'.join(map(str, A.shape[-2:]))} and "
             f"{'x'.join(map(str, B.shape[-2:]))})"
         )
+    if B.dtype != A.dtype and B.dtype.is_floating_point and A.dtype.is_floating_point:
+        # PyTorch's kernel solves in A's dtype (float64 B with float32 A: a float32 result)
+        B = B.to(A.dtype)  # noqa: N806
     if unitriangular:  # the strict triangle and ones (no diag_embed: vmap batches this)
         eye = constant(A.device.xp.eye(A.shape[-1], dtype=A._data.dtype), A.device)
         tri = (A.triu(1) if upper else A.tril(-1)) + eye

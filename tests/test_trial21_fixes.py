@@ -116,3 +116,22 @@ def test_pdist_and_det_refuse_16_bit_floats_as_pytorch(dtype):
             lib.nn.functional.pdist(a)
         with pytest.raises(NotImplementedError, match='"lu_cpu" not implemented'):
             lib.linalg.det(a)
+
+
+def test_solve_triangular_solves_in_the_dtype_of_a_as_pytorch():
+    """``solve_triangular(A, B)`` with B of another floating dtype: PyTorch's kernel casts B to
+    A's dtype (float32 A, float64 B: a float32 result, bit-equal to casting B first)."""
+    torch = pytest.importorskip("torch")
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    a = np.triu(rng.standard_normal((5, 5))) + 3 * np.eye(5)
+    b = rng.standard_normal((5, 3))
+    for a_dtype, b_dtype in (("float32", "float64"), ("float64", "float32")):
+        out = {}
+        for lib in (minigrad, torch):
+            A = lib.tensor(a, dtype=getattr(lib, a_dtype))
+            B = lib.tensor(b, dtype=getattr(lib, b_dtype))
+            out[lib] = lib.linalg.solve_triangular(A, B, upper=True)
+        assert str(out[minigrad].dtype).split(".")[-1] == a_dtype
+        np.testing.assert_allclose(out[minigrad].numpy(), out[torch].numpy(), rtol=1e-6)
