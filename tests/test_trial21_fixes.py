@@ -135,3 +135,19 @@ def test_solve_triangular_solves_in_the_dtype_of_a_as_pytorch():
             out[lib] = lib.linalg.solve_triangular(A, B, upper=True)
         assert str(out[minigrad].dtype).split(".")[-1] == a_dtype
         np.testing.assert_allclose(out[minigrad].numpy(), out[torch].numpy(), rtol=1e-6)
+
+
+def test_broadcast_tensors_returns_a_tensor_of_the_common_shape_itself():
+    """As PyTorch's: so a distribution's ``loc`` is the leaf the user passed, and its ``.grad``
+    fills (variational inference with ``Normal(loc, scale).rsample()``)."""
+    torch = pytest.importorskip("torch")
+    for lib in (minigrad, torch):
+        loc = lib.zeros(2, requires_grad=True)
+        same, wider = (
+            lib.broadcast_tensors(loc, lib.ones(2))[0],
+            lib.broadcast_tensors(loc, lib.ones(3, 2))[0],
+        )
+        assert same is loc and wider.grad_fn is not None
+        q = lib.distributions.Normal(loc, lib.ones(2))
+        (-lib.distributions.Normal(1.0, 1.0).log_prob(q.rsample((50,)))).mean().backward()
+        assert q.loc is loc and loc.grad is not None

@@ -456,8 +456,10 @@ def broadcast_to(input, size):
 
 
 def broadcast_tensors(*tensors):
-    xp_shape = _broadcast_shape(*(t.shape for t in tensors))
-    return tuple(t.expand(xp_shape) for t in tensors)
+    """The tensors expanded to their common shape; one that has it already is returned itself,
+    as PyTorch's (so ``Normal(loc, scale).loc`` is the leaf ``loc`` that gets ``.grad``)."""
+    shape = _broadcast_shape(*(t.shape for t in tensors))
+    return tuple(t if tuple(t.shape) == shape else t.expand(shape) for t in tensors)
 
 
 def _broadcast_shape(*shapes):
