@@ -360,18 +360,27 @@ def wav2vec2_model(
 ) -> Wav2Vec2Model:
     """A custom :class:`Wav2Vec2Model` (torchaudio's arguments; a ``None`` conv config is
     wav2vec 2.0's seven blocks of 512 channels, 320x downsampling)."""
-    if extractor_conv_layer_config is None:
-        extractor_conv_layer_config = [(512, 10, 5)] + [(512, 3, 2)] * 4 + [(512, 2, 2)] * 2
-    feature_extractor = _get_feature_extractor(
-        extractor_mode, extractor_conv_layer_config, extractor_conv_bias
-    )
-    encoder = _get_encoder(
-        extractor_conv_layer_config[-1][0], encoder_embed_dim, encoder_projection_dropout,
-        encoder_pos_conv_kernel, encoder_pos_conv_groups, encoder_num_layers, encoder_num_heads,
-        encoder_attention_dropout, encoder_ff_interm_features, encoder_ff_interm_dropout,
-        encoder_dropout, encoder_layer_norm_first, encoder_layer_drop,
+    return _assembled(
+        extractor_mode, extractor_conv_layer_config, extractor_conv_bias, encoder_embed_dim,
+        aux_num_out,
+        lambda channels: _get_encoder(
+            channels, encoder_embed_dim, encoder_projection_dropout, encoder_pos_conv_kernel,
+            encoder_pos_conv_groups, encoder_num_layers, encoder_num_heads,
+            encoder_attention_dropout, encoder_ff_interm_features, encoder_ff_interm_dropout,
+            encoder_dropout, encoder_layer_norm_first, encoder_layer_drop,
+        ),
     )  # fmt: skip
-    aux = None if aux_num_out is None else nn.Linear(encoder_embed_dim, aux_num_out)
+
+
+def _assembled(extractor_mode, conv_config, conv_bias, embed_dim, aux_num_out, encoder_for):
+    """A :class:`Wav2Vec2Model` from its parts, as torchaudio's builders make it: the feature
+    extractor (wav2vec 2.0's seven blocks of 512 channels, 320x downsampling, for a ``None``
+    ``conv_config``), ``encoder_for(its output channels)`` and the optional ``aux`` head."""
+    if conv_config is None:
+        conv_config = [(512, 10, 5)] + [(512, 3, 2)] * 4 + [(512, 2, 2)] * 2
+    feature_extractor = _get_feature_extractor(extractor_mode, conv_config, conv_bias)
+    encoder = encoder_for(conv_config[-1][0])
+    aux = None if aux_num_out is None else nn.Linear(embed_dim, aux_num_out)
     return Wav2Vec2Model(feature_extractor, encoder, aux)
 
 
@@ -437,20 +446,17 @@ def wavlm_model(
     """A custom WavLM :class:`Wav2Vec2Model` (torchaudio's arguments: ``wav2vec2_model``'s
     plus the relative position buckets and their maximum distance). Like torchaudio's, its
     attention takes no ``lengths`` mask."""
-    if extractor_conv_layer_config is None:
-        extractor_conv_layer_config = [(512, 10, 5)] + [(512, 3, 2)] * 4 + [(512, 2, 2)] * 2
-    feature_extractor = _get_feature_extractor(
-        extractor_mode, extractor_conv_layer_config, extractor_conv_bias
-    )
-    encoder = _get_wavlm_encoder(
-        extractor_conv_layer_config[-1][0], encoder_embed_dim, encoder_projection_dropout,
-        encoder_pos_conv_kernel, encoder_pos_conv_groups, encoder_num_layers, encoder_num_heads,
-        encoder_num_buckets, encoder_max_distance, encoder_attention_dropout,
-        encoder_ff_interm_features, encoder_ff_interm_dropout, encoder_dropout,
-        encoder_layer_norm_first, encoder_layer_drop,
+    return _assembled(
+        extractor_mode, extractor_conv_layer_config, extractor_conv_bias, encoder_embed_dim,
+        aux_num_out,
+        lambda channels: _get_wavlm_encoder(
+            channels, encoder_embed_dim, encoder_projection_dropout, encoder_pos_conv_kernel,
+            encoder_pos_conv_groups, encoder_num_layers, encoder_num_heads, encoder_num_buckets,
+            encoder_max_distance, encoder_attention_dropout, encoder_ff_interm_features,
+            encoder_ff_interm_dropout, encoder_dropout, encoder_layer_norm_first,
+            encoder_layer_drop,
+        ),
     )  # fmt: skip
-    aux = None if aux_num_out is None else nn.Linear(encoder_embed_dim, aux_num_out)
-    return Wav2Vec2Model(feature_extractor, encoder, aux)
 
 
 def wavlm_base(encoder_projection_dropout=0.1, encoder_attention_dropout=0.1,

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import minigrad
 from minigrad import nn
-from minigrad.ao import quantization as tq
 from minigrad.ao.nn.quantized import FloatFunctional
 from minigrad.nn import functional as F
 
 from .._api import register_model
 from .._weights import weights_enum
 from ..googlenet import BasicConv2d, GoogLeNet, Inception, InceptionAux
-from .utils import _fuse_modules, _quantizable
+from .utils import _fuse_modules, _quantizable, _Stubbed
 
 __all__ = ["QuantizableGoogLeNet", "GoogLeNet_QuantizedWeights", "googlenet"]
 
@@ -57,15 +56,13 @@ class QuantizableInceptionAux(InceptionAux):
         return self.fc2(self.dropout(self.relu(self.fc1(x))))
 
 
-class QuantizableGoogLeNet(GoogLeNet):
+class QuantizableGoogLeNet(_Stubbed, GoogLeNet):
     """:class:`GoogLeNet` with a QuantStub after the input transform and a DeQuantStub on
     the main output."""
 
     def __init__(self, *args, **kwargs) -> None:
         blocks = [QuantizableBasicConv2d, QuantizableInception, QuantizableInceptionAux]
         super().__init__(*args, blocks=blocks, **kwargs)
-        self.quant = tq.QuantStub()
-        self.dequant = tq.DeQuantStub()
 
     def forward(self, x):
         x, aux2, aux1 = self._forward(self.quant(self._transform_input(x)))

@@ -4,14 +4,13 @@ conv-bn blocks with ReLU modules (fused by ``fuse_model``), every concatenation 
 
 from __future__ import annotations
 
-from minigrad.ao import quantization as tq
 from minigrad.ao.nn.quantized import FloatFunctional
 
 from .. import inception as inception_module
 from .._api import register_model
 from .._weights import weights_enum
 from .googlenet import QuantizableBasicConv2d
-from .utils import _quantizable
+from .utils import _quantizable, _Stubbed
 
 __all__ = ["QuantizableInception3", "Inception_V3_QuantizedWeights", "inception_v3"]
 
@@ -66,7 +65,7 @@ class QuantizableInceptionAux(inception_module.InceptionAux):
         super().__init__(*args, conv_block=QuantizableBasicConv2d, **kwargs)
 
 
-class QuantizableInception3(inception_module.Inception3):
+class QuantizableInception3(_Stubbed, inception_module.Inception3):
     """:class:`Inception3` with a QuantStub after the input transform and a DeQuantStub on
     the main output."""
 
@@ -77,8 +76,6 @@ class QuantizableInception3(inception_module.Inception3):
             QuantizableInceptionAux,
         ]  # fmt: skip
         super().__init__(*args, inception_blocks=blocks, **kwargs)
-        self.quant = tq.QuantStub()
-        self.dequant = tq.DeQuantStub()
 
     def forward(self, x):
         x, aux = self._forward(self.quant(self._transform_input(x)))

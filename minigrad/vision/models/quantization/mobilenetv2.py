@@ -5,14 +5,13 @@ residual adds through ``FloatFunctional``, ReLU6 as ReLU (fusable), conv-bn(-rel
 from __future__ import annotations
 
 from minigrad import nn
-from minigrad.ao import quantization as tq
 from minigrad.ao.nn.quantized import FloatFunctional
 
 from ...ops.misc import Conv2dNormActivation
 from .._api import register_model
 from .._weights import weights_enum
 from ..mobilenetv2 import InvertedResidual, MobileNetV2
-from .utils import _fuse_modules, _quantizable
+from .utils import _fuse_modules, _quantizable, _Stubbed
 
 __all__ = ["QuantizableMobileNetV2", "MobileNet_V2_QuantizedWeights", "mobilenet_v2"]
 
@@ -34,16 +33,8 @@ class QuantizableInvertedResidual(InvertedResidual):
                 _fuse_modules(self.conv, [str(idx), str(idx + 1)], is_qat, inplace=True)
 
 
-class QuantizableMobileNetV2(MobileNetV2):
+class QuantizableMobileNetV2(_Stubbed, MobileNetV2):
     """:class:`MobileNetV2` between a QuantStub and a DeQuantStub."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.quant = tq.QuantStub()
-        self.dequant = tq.DeQuantStub()
-
-    def forward(self, x):
-        return self.dequant(self._forward_impl(self.quant(x)))
 
     def fuse_model(self, is_qat: bool | None = None) -> None:
         """Fuse every conv-bn-relu and the blocks' conv-bn, in place."""

@@ -16,7 +16,7 @@ from ...ops.misc import Conv2dNormActivation, SqueezeExcitation
 from .._api import register_model
 from .._weights import check_no_weights, weights_enum
 from ..mobilenetv3 import InvertedResidual, MobileNetV3, _mobilenet_v3_conf
-from .utils import _fuse_modules, _replace_relu
+from .utils import _fuse_modules, _replace_relu, _Stubbed
 
 __all__ = [
     "QuantizableMobileNetV3",
@@ -52,16 +52,8 @@ class QuantizableInvertedResidual(InvertedResidual):
         return self.skip_add.add(x, self.block(x)) if self.use_res_connect else self.block(x)
 
 
-class QuantizableMobileNetV3(MobileNetV3):
+class QuantizableMobileNetV3(_Stubbed, MobileNetV3):
     """:class:`MobileNetV3` between a QuantStub and a DeQuantStub."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.quant = tq.QuantStub()
-        self.dequant = tq.DeQuantStub()
-
-    def forward(self, x):
-        return self.dequant(self._forward_impl(self.quant(x)))
 
     def fuse_model(self, is_qat: bool | None = None) -> None:
         """Fuse every conv-bn (with its ReLU, not a hard-swish) and each gate's fc1-relu."""

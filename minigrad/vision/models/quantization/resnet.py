@@ -6,13 +6,12 @@ every layer; ``quantize=True`` returns the converted (int8) model."""
 from __future__ import annotations
 
 from minigrad import nn
-from minigrad.ao import quantization as tq
 from minigrad.ao.nn.quantized import FloatFunctional
 
 from .._api import register_model
 from .._weights import weights_enum
 from ..resnet import BasicBlock, Bottleneck, ResNet
-from .utils import _fuse_modules, _quantizable
+from .utils import _fuse_modules, _quantizable, _Stubbed
 
 __all__ = [
     "QuantizableResNet",
@@ -72,16 +71,8 @@ class QuantizableBottleneck(Bottleneck):
             _fuse_modules(self.downsample, ["0", "1"], is_qat, inplace=True)
 
 
-class QuantizableResNet(ResNet):
+class QuantizableResNet(_Stubbed, ResNet):
     """:class:`ResNet` between a QuantStub and a DeQuantStub."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.quant = tq.QuantStub()
-        self.dequant = tq.DeQuantStub()
-
-    def forward(self, x):
-        return self.dequant(self._forward_impl(self.quant(x)))
 
     def fuse_model(self, is_qat: bool | None = None) -> None:
         """Fuse conv-bn-relu / conv-bn in the stem and every block, in place (the numbers do

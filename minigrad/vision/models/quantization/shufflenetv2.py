@@ -5,13 +5,12 @@ stem, the last conv and every branch's conv-bn(-relu)."""
 from __future__ import annotations
 
 from minigrad import nn
-from minigrad.ao import quantization as tq
 from minigrad.ao.nn.quantized import FloatFunctional
 
 from .._api import register_model
 from .._weights import weights_enum
 from ..shufflenetv2 import InvertedResidual, ShuffleNetV2
-from .utils import _fuse_modules, _quantizable
+from .utils import _fuse_modules, _quantizable, _Stubbed
 
 __all__ = [
     "QuantizableShuffleNetV2",
@@ -42,16 +41,11 @@ class QuantizableInvertedResidual(InvertedResidual):
         return nn.functional.channel_shuffle(out, 2)
 
 
-class QuantizableShuffleNetV2(ShuffleNetV2):
+class QuantizableShuffleNetV2(_Stubbed, ShuffleNetV2):
     """:class:`ShuffleNetV2` between a QuantStub and a DeQuantStub."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, inverted_residual=QuantizableInvertedResidual, **kwargs)
-        self.quant = tq.QuantStub()
-        self.dequant = tq.DeQuantStub()
-
-    def forward(self, x):
-        return self.dequant(self._forward_impl(self.quant(x)))
 
     def fuse_model(self, is_qat: bool | None = None) -> None:
         """Fuse conv-bn(-relu) in the stem, conv5 and every branch, in place."""

@@ -14,6 +14,20 @@ from .._weights import check_no_weights
 __all__ = ["quantize_model"]
 
 
+class _Stubbed:
+    """Mixin of the quantizable classification models: a QuantStub before and a DeQuantStub
+    after the base model's ``_forward_impl``, made after the base's ``__init__`` (so the
+    modules and state-dict keys come in torchvision's order)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.quant = tq.QuantStub()
+        self.dequant = tq.DeQuantStub()
+
+    def forward(self, x):
+        return self.dequant(self._forward_impl(self.quant(x)))
+
+
 def _replace_relu(module: nn.Module) -> None:
     """Every ``ReLU``/``ReLU6`` (exact types) becomes a fresh ``ReLU(inplace=False)``: fusion
     patterns know ReLU only, and one ReLU module shared by several layers cannot fuse."""
