@@ -585,6 +585,7 @@ _LAZY_SUBMODULES += ("export",)  # minigrad.export, as torch.export
 _LAZY_SUBMODULES += ("_dynamo",)  # torch._dynamo.eval_frame.OptimizedModule, as PyTorch's
 _LAZY_SUBMODULES += ("__config__",)  # torch.__config__.show()
 _LAZY_SUBMODULES += ("_utils",)  # torch._utils._rebuild_tensor_v2 in subclasses' __reduce_ex__
+_LAZY_SUBMODULES += ("functional",)  # torch.functional.einsum (e3nn)
 
 
 def __getattr__(name: str):

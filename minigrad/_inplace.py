@@ -10,7 +10,7 @@ import numpy as np
 from . import _torch_samplers, backend, dtypes
 from . import ops as _ops
 from ._warnings import number_first_overload, warn_user
-from .autograd import anomaly, forward_ad, grad_mode, graph
+from .autograd import anomaly, forward_ad, function, grad_mode, graph
 from .autograd.graph import version_counter
 
 
@@ -933,6 +933,15 @@ def _write_quantized(target, result) -> None:
 
 
 def _check_inplace_allowed(t) -> None:
+    made_in = function.made_in_function.get(t) if function.made_in_function else None
+    if made_in is not None:
+        raise RuntimeError(
+            f"{made_in} is a view and is being modified inplace. This view was created inside a "
+            "custom Function (or because an input was returned as-is) and the autograd logic to "
+            "handle view+inplace would override the custom backward associated with the custom "
+            "Function, leading to incorrect gradients. This behavior is forbidden. You can fix "
+            "this by cloning the output of the custom Function."
+        )
     if t.grad_fn is None and t._requires_grad:
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation. "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import weakref
 
 from .. import dtypes
 from . import _forward_ops, forward_ad, grad_mode, graph
@@ -227,9 +228,7 @@ def _connect(ctx: FunctionCtx, args, outputs) -> tuple:
             if any(o is d for d in ctx.dirty):  # changed in place: the input itself, rebased
                 o.grad_fn, o._requires_grad = (ctx if differentiable else None), differentiable
             else:
-                o = tensor_cls._make(
-                    o._data, o.device, differentiable, ctx if differentiable else None
-                )
+                o = _output_of(ctx, args, o, i, differentiable)
             o._output_nr = i
         wrapped.append(o)
     # An output that forward saved is saved as the wrapped output (its grad_fn is ctx).
@@ -242,6 +241,43 @@ def _connect(ctx: FunctionCtx, args, outputs) -> tuple:
     )
     ctx.to_save = ()
     return tuple(wrapped)
+
+
+def _output_of(ctx: FunctionCtx, args, raw, index: int, differentiable: bool):
+    """Output ``index`` of the Function, recorded with ``ctx`` as its grad_fn. One that forward
+    returned as an input itself or as a view of one shares that input's memory and version
+    counter (an in-place change of either is seen by the nodes that saved the other), and an
+    in-place op on it under grad mode is refused, as PyTorch's views made in a custom Function."""
+    out = graph.Tensor._make(raw._data, raw.device, differentiable, ctx if differentiable else None)
+    source = raw._base if raw._base is not None else raw
+    if any(source is a or source is a._base for a in args if isinstance(a, graph.Tensor)):
+        out._version_counter = graph.version_counter(raw)
+        made_in_function[out] = f"Output {index} of {ctx.function_cls.__name__}"
+    return out
+
+
+class _ByIdentity:
+    """Tensors (held weakly, told apart by identity: a tensor's ``==`` is elementwise) with a
+    value each."""
+
+    def __init__(self):
+        self._entries: dict = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._entries)
+
+    def __setitem__(self, tensor, value) -> None:
+        key = id(tensor)
+        self._entries[key] = (weakref.ref(tensor, lambda _: self._entries.pop(key, None)), value)
+
+    def get(self, tensor):
+        entry = self._entries.get(id(tensor))
+        return entry[1] if entry is not None and entry[0]() is tensor else None
+
+
+# Outputs of custom Functions that alias an input (see ``_output_of``), with the name in the
+# error that refuses an in-place op on them.
+made_in_function = _ByIdentity()
 
 
 def _bump_dirty(ctx: FunctionCtx, outputs) -> None:

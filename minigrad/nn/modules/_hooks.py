@@ -8,6 +8,7 @@ from collections import OrderedDict
 from ..._warnings import warn_user
 from ...autograd import Function, grad_mode
 from ...autograd.graph import RemovableHandle
+from ...creation import zeros
 from ...tensor import Tensor
 
 # Hooks of every module (``nn.modules.module.register_module_forward_hook`` and the like):
@@ -108,15 +109,16 @@ def _full_hooks(module) -> list:
     return [*global_backward_hooks.values(), *module._backward_hooks.values()]
 
 
-class _Boundary(Function):
-    """Identity (by copy) on the tensors given; their gradients go to ``state`` in backward,
-    which may replace them."""
+class BackwardHookFunction(Function):
+    """Identity on the tensors given (aliases: the same memory, so an in-place op on them is
+    refused under grad mode, as PyTorch's); their gradients go to ``state`` in backward,
+    which may replace them. (PyTorch's name: ``grad_fn`` reads BackwardHookFunctionBackward.)"""
 
     @staticmethod
     def forward(ctx, state, stage, *tensors):
         ctx.state, ctx.stage = state, stage
         ctx.set_materialize_grads(False)  # an output no gradient reached stays None
-        return tuple(t.clone() for t in tensors)
+        return tuple(t.view_as(t) for t in tensors)
 
     @staticmethod
     def backward(ctx, *grads):
@@ -135,12 +137,15 @@ class _BackwardHookState:
 
     def wrap_inputs(self, args: tuple) -> tuple:
         self.n_args = len(args)
+        self.arg_meta = [
+            (a.shape, a.dtype, a.device) if isinstance(a, Tensor) else None for a in args
+        ]
         self.input_positions = [
             i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad
         ]
         if not self.input_positions:
             return args
-        passed = _Boundary.apply(self, "input", *(args[i] for i in self.input_positions))
+        passed = BackwardHookFunction.apply(self, "input", *(args[i] for i in self.input_positions))
         args = list(args)
         for i, t in zip(self.input_positions, passed):
             args[i] = t
@@ -158,7 +163,7 @@ class _BackwardHookState:
         ]  # index among the tensor outputs
         if not positions:
             return output
-        passed = _Boundary.apply(self, "output", *(items[i] for i in positions))
+        passed = BackwardHookFunction.apply(self, "output", *(items[i] for i in positions))
         wrapped = list(items)
         for i, t in zip(positions, passed):
             wrapped[i] = t
@@ -181,12 +186,17 @@ class _BackwardHookState:
             if not self.input_positions and _full_hooks(module):
                 warn_user(
                     "Full backward hook is firing when gradients are computed with respect to "
-                    "module outputs since no inputs require gradients.",
+                    "module outputs since no inputs require gradients. See https://docs.pytorch.org"
+                    "/docs/main/generated/torch.nn.Module.html#torch.nn.Module."
+                    "register_full_backward_hook for more details.",
                     UserWarning,
                 )
                 self._run_full_hooks((None,) * self.n_args)
             return tuple(grad_output[slot] for slot in self.output_slots)
-        grad_input = [None] * self.n_args
+        grad_input = [  # PyTorch's: zeros for a tensor argument that needs no gradient
+            None if meta is None else zeros(meta[0], dtype=meta[1], device=meta[2])
+            for meta in self.arg_meta
+        ]
         for i, g in zip(self.input_positions, grads):
             grad_input[i] = g
         grad_input = self._run_full_hooks(tuple(grad_input))
