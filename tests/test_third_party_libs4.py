@@ -152,3 +152,32 @@ def test_normflows_as_with_pytorch():
     ours, theirs = _both(_normflows, "normflows")
     assert ours[0][-1] < ours[0][0]
     assert theirs is None or close(ours, theirs)
+
+
+def _vector_quantize(torch):
+    """vector-quantize-pytorch: an EMA codebook's ``VectorQuantize`` with its commitment loss
+    and straight-through backward, ``ResidualVQ``, ``FSQ`` (int32 indices from
+    ``cumprod(dtype=int32)``) and ``LFQ`` (which imports ``torch.distributed.nn``)."""
+    vq = importlib.import_module("vector_quantize_pytorch")
+    torch.manual_seed(0)
+    quantizer = vq.VectorQuantize(dim=16, codebook_size=32, decay=0.8, commitment_weight=1.0)
+    x = torch.randn(2, 10, 16, requires_grad=True)
+    quantized, indices, loss = quantizer(x)
+    (quantized.sum() + loss).backward()
+    rvq = vq.ResidualVQ(dim=16, num_quantizers=3, codebook_size=16)
+    r_quantized, r_indices, _ = rvq(torch.randn(1, 5, 16))
+    f_quantized, f_indices = vq.FSQ(levels=[8, 5, 5])(torch.randn(1, 6, 3))
+    lfq = vq.LFQ(codebook_size=16, dim=4, entropy_loss_weight=0.1)
+    l_quantized, l_indices, aux = lfq(torch.randn(1, 6, 4))
+    return (
+        [quantized.tolist(), indices.tolist(), loss.item(), x.grad.tolist()],
+        [r_quantized.tolist(), r_indices.tolist()],
+        [f_quantized.tolist(), f_indices.tolist(), str(f_indices.dtype).split(".")[-1]],
+        [l_quantized.tolist(), l_indices.tolist(), aux.item()],
+    )
+
+
+def test_vector_quantize_pytorch_as_with_pytorch():
+    ours, theirs = _both(_vector_quantize, "vector_quantize_pytorch", "einops", "einx")
+    assert ours[2][2] == "int32"
+    assert theirs is None or close(ours, theirs)

@@ -589,16 +589,30 @@ def logsumexp(input, dim, keepdim=False):
     return LogSumExp(normalize_dims(dim, input.ndim, "logsumexp"), keepdim)(input)
 
 
-def norm(input, p="fro", dim=None, keepdim=False):
-    """The vector p-norm over ``dim`` (all elements by default): p = 2/'fro', 1, inf, -inf, 0 or any float.
-    Complex tensors give the real norm of their magnitudes."""
-    if input.dtype.is_complex:
-        input = input.abs()
-    if not input.dtype.is_floating_point:
+def norm_input(input, dtype=None):
+    """``input`` as the vector norms compute on it: floating or complex (checked), in the
+    ``dtype`` asked for, which must hold the input's without narrowing (PyTorch's checks)."""
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(
             f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-            f"{input.dtype.name}"
+            f"{dtypes.scalar_type_name(input.dtype)}"
         )
+    if dtype is not None:
+        dtype = dtypes.to_dtype(dtype)
+        if dtypes.promote_types(input.dtype, dtype) != dtype:
+            raise RuntimeError(
+                f"linalg.vector_norm: the dtype of the input ({dtypes.scalar_type_name(input.dtype)}"
+                f") should be convertible without narrowing to the specified dtype "
+                f"({dtypes.scalar_type_name(dtype)})"
+            )
+        input = input.to(dtype)
+    return input.abs() if input.dtype.is_complex else input
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """The vector p-norm over ``dim`` (all elements by default): p = 2/'fro', 1, inf, -inf, 0 or any float,
+    computed in ``dtype`` if given. Complex tensors give the real norm of their magnitudes."""
+    input = norm_input(input, dtype)
     dims = normalize_dims(dim, input.ndim, "norm")
     if isinstance(p, (int, float)) and p < 0 or p in (math.inf, -math.inf):
         _no_identity(input, p, dim, dims)

@@ -18,12 +18,12 @@ class Cumprod(Op):
     save_inputs = True
     save_output = True
 
-    def __init__(self, dim: int):
-        self.dim = dim
+    def __init__(self, dim: int, dtype_given: bool = False):
+        self.dim, self.dtype_given = dim, dtype_given
 
-    def forward(self, x):
-        dtype = "int64" if x.dtype.kind in "biu" else None
-        return self.xp.cumprod(x, axis=self.dim, dtype=dtype)
+    def forward(self, x):  # integers multiply in int64 unless a dtype was asked for
+        dtype = x.dtype if self.dtype_given or x.dtype.kind not in "biu" else "int64"
+        return self.xp.cumprod(x, axis=self.dim, dtype=dtype)  # (NumPy's own: int32 to int64)
 
     def backward(self, gy):
         x, y = self.saved
@@ -71,9 +71,10 @@ def cumprod(input, dim, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     d = normalize_dim(dim, input.ndim, "cumprod")
+    given = dtype is not None
     if input.ndim == 0:  # as a 1-element row: the same dtype rules (integers in int64)
-        return Cumprod(0)(input.reshape(1)).reshape(())
-    return Cumprod(d)(input)
+        return Cumprod(0, given)(input.reshape(1)).reshape(())
+    return Cumprod(d, given)(input)
 
 
 def _running_extreme(input, dim, largest: bool, name: str, result_type):
