@@ -106,6 +106,7 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         "__dict__",  # users' own attributes (``p.no_decay = True``), as PyTorch's tensors allow
     )
     __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators
+    _prints_as_tensor = True  # tensor(...), where a subclass prints its name (_format)
 
     def __new__(cls, *args, **kwargs):
         # A subclass's own __new__ calling super().__new__(cls, data) gets its tensor here, as

@@ -181,3 +181,42 @@ def test_vector_quantize_pytorch_as_with_pytorch():
     ours, theirs = _both(_vector_quantize, "vector_quantize_pytorch", "einops", "einx")
     assert ours[2][2] == "int32"
     assert theirs is None or close(ours, theirs)
+
+
+def _geoopt(torch):
+    """geoopt's Riemannian optimisation: ``ManifoldParameter`` (a Parameter subclass with its
+    own constructor and repr) on the Poincaré ball with RiemannianAdam, on the sphere with
+    RiemannianSGD and momentum, a Stiefel weight inside an ``nn.Linear``."""
+    geoopt = importlib.import_module("geoopt")
+    torch.manual_seed(0)
+    ball = geoopt.PoincareBall(c=1.0)
+    x = geoopt.ManifoldParameter(ball.expmap0(torch.randn(5, 2) * 0.1), manifold=ball)
+    target = ball.expmap0(torch.randn(5, 2) * 0.3)
+    opt = geoopt.optim.RiemannianAdam([x], lr=0.05)
+    losses = []
+    for _ in range(10):
+        opt.zero_grad()
+        loss = ball.dist(x, target).pow(2).sum()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    sphere = geoopt.Sphere()
+    p = geoopt.ManifoldParameter(sphere.projx(torch.randn(3)), manifold=sphere)
+    sgd = geoopt.optim.RiemannianSGD([p], lr=0.1, momentum=0.9)
+    for _ in range(5):
+        sgd.zero_grad()
+        (-(p * torch.tensor([1.0, 0, 0])).sum()).backward()
+        sgd.step()
+    stiefel = geoopt.Stiefel()
+    layer = torch.nn.Linear(2, 2)
+    layer.weight = geoopt.ManifoldParameter(stiefel.random(2, 2), manifold=stiefel)
+    names = sorted(n for n, _ in layer.named_parameters())
+    shown = repr(geoopt.ManifoldParameter(torch.zeros(2), manifold=ball))
+    return losses, p.tolist(), names, shown
+
+
+def test_geoopt_as_with_pytorch():
+    ours, theirs = _both(_geoopt, "geoopt")
+    assert ours[0][-1] < ours[0][0] and ours[2] == ["bias", "weight"]
+    assert "Parameter(ManifoldParameter([0., 0.], requires_grad=True))" in ours[3]
+    assert theirs is None or close(ours, theirs)

@@ -49,3 +49,36 @@ def test_norm_refuses_as_pytorch(call, message):
     torch = _torch()
     with pytest.raises(RuntimeError, match=message):
         call(torch)
+
+
+def test_a_parameter_subclass_takes_its_own_constructor_arguments():
+    """geoopt's ManifoldParameter: ``__new__(cls, data, manifold=...)`` makes the instance with
+    ``_make_subclass``; Parameter's constructor then leaves it alone, as PyTorch's does."""
+
+    class Tagged(minigrad.nn.Parameter):
+        def __new__(cls, data, tag=None, requires_grad=True):
+            instance = minigrad.Tensor._make_subclass(cls, data, requires_grad)
+            instance.tag = tag
+            return instance
+
+    p = Tagged(minigrad.ones(2), tag="ball")
+    assert p.tag == "ball" and p.requires_grad and isinstance(p, minigrad.nn.Parameter)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'foo'"):
+        minigrad.nn.Parameter(minigrad.ones(1), foo=1)
+
+
+def test_subclasses_print_under_their_names_as_in_pytorch():
+    class Plain(minigrad.Tensor):
+        __torch_function__ = minigrad._C._disabled_torch_function_impl
+
+    class Param(minigrad.nn.Parameter):
+        pass
+
+    assert repr(minigrad.ones(2).as_subclass(Plain)) == "Plain([1., 1.])"
+    assert repr(Param(minigrad.ones(2))) == (
+        "Parameter containing:\nParameter(Param([1., 1.], requires_grad=True))"
+    )
+    assert repr(minigrad.nn.Parameter(minigrad.ones(1))) == (
+        "Parameter containing:\ntensor([1.], requires_grad=True)"
+    )
+    assert repr(minigrad.nn.Buffer(minigrad.ones(1))) == "tensor([1.])"
