@@ -82,3 +82,29 @@ def test_subclasses_print_under_their_names_as_in_pytorch():
         "Parameter containing:\ntensor([1.], requires_grad=True)"
     )
     assert repr(minigrad.nn.Buffer(minigrad.ones(1))) == "tensor([1.])"
+
+
+def test_a_sequence_other_than_a_list_is_read_item_by_item():
+    """``torch.tensor(series)`` reads ``series[i]`` (NumPy scalars: float64), as PyTorch does;
+    NumPy's reading made float64 values Python floats, so float32."""
+    import collections
+
+    import numpy as np
+
+    class Column:  # a pandas Series in what matters: a sequence of NumPy scalars
+        def __init__(self, values):
+            self.values = values
+
+        def __len__(self):
+            return len(self.values)
+
+        def __getitem__(self, i):
+            return self.values[i]
+
+    assert minigrad.tensor(Column(np.array([1.0, 2.0]))).dtype == minigrad.float64
+    assert minigrad.tensor(Column([1.0, 2.0])).dtype == minigrad.float32  # Python floats
+    assert minigrad.tensor(Column(np.array([1, 2], "int32"))).dtype == minigrad.int32
+    assert minigrad.tensor(collections.deque([np.float64(1)])).dtype == minigrad.float64
+    assert minigrad.tensor(range(3)).tolist() == [0, 1, 2]
+    pandas = pytest.importorskip("pandas")
+    assert minigrad.tensor(pandas.Series([1.0, 2.0])).dtype == minigrad.float64
