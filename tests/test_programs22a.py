@@ -1,0 +1,49 @@
+"""A twenty-second round of PyTorch programs: sequence models and long-context attention as
+their reference code writes them (S4D, the LRU, Griffin's RG-LRU, Linformer, Nyströmformer,
+BigBird, DeBERTa, XLNet, BART infilling, ELMo, BiDAF, Mistral's rolling KV cache, Gemma's soft
+capping), run with ``torch`` bound to minigrad and with PyTorch itself and compared value by
+value. Float32 training is compared at 1e-5 relative where the runs stay within a few ulps;
+where a program's training amplifies rounding (oscillating steps), its early steps are compared
+at 1e-5 and the rest looser, each justified by a float64 run of both libraries (named in the
+test) agreeing to 1e-12."""
+
+import pytest
+import test_programs5
+from test_programs5 import close
+
+programs = test_programs5.programs  # the fixture: run a program with minigrad or PyTorch
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::RuntimeWarning", "ignore::UserWarning", "ignore::DeprecationWarning"
+)
+
+
+def _both(programs, name):
+    return programs(name), programs(name, torch=True)
+
+
+def test_s4d_bidirectional(programs):
+    ours, theirs = _both(programs, "s4d_bidirectional")  # complex kernel, rfft conv, _optim groups
+    assert ours.kernel_vs_recurrence < 1e-5 and theirs.kernel_vs_recurrence < 1e-5
+    assert ours.complex_param == theirs.complex_param
+    assert ours.complex_param == [(3, 4, 2), "torch.float32", "torch.complex64", "torch.complex64"]
+    assert (ours.kernel_shape, ours.kernel_dtype) == (theirs.kernel_shape, theirs.kernel_dtype)
+    assert ours.groups == theirs.groups == [(16, 0.05, 0.01), (6, 0.01, 0.0)]
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.accs == theirs.accs
+    assert close(ours.lrs, theirs.lrs, 1e-6, 1e-9) and ours.C_grad_dtype == "torch.float32"
+    assert ours.losses[-1] < 0.85 * ours.losses[0] and ours.accs[-1] >= 0.75
+
+
+def test_lru_complex_recurrence(programs):
+    ours, theirs = _both(programs, "lru_complex_recurrence")  # complex Adam, parallel scan
+    assert ours.scan_vs_loop < 1e-5 and theirs.scan_vs_loop < 1e-5
+    assert ours.cumprod_check < 1e-5 and theirs.cumprod_check < 1e-5
+    assert close(ours.lambda_moduli, theirs.lambda_moduli, 1e-6)
+    assert 0.4 <= min(ours.lambda_moduli) and max(ours.lambda_moduli) <= 0.9
+    assert ours.param_dtypes == theirs.param_dtypes and ours.complex_state == theirs.complex_state
+    assert ours.complex_state == ["torch.complex64", "torch.complex64"]
+    # the oscillating steps grow float32 rounding to 3e-5; in float64 the runs agree to 7e-14
+    assert close(ours.losses[:15], theirs.losses[:15], 1e-5, 1e-6)
+    assert close(ours.losses, theirs.losses, 2e-4, 1e-6)
+    assert close(ours.b_grad_sample, theirs.b_grad_sample, 1e-3, 1e-6)
+    assert ours.losses[-1] < 0.1 * ours.losses[0]
