@@ -47,3 +47,18 @@ def test_lru_complex_recurrence(programs):
     assert close(ours.losses, theirs.losses, 2e-4, 1e-6)
     assert close(ours.b_grad_sample, theirs.b_grad_sample, 1e-3, 1e-6)
     assert ours.losses[-1] < 0.1 * ours.losses[0]
+
+
+def test_griffin_rglru(programs):
+    ours, theirs = _both(programs, "griffin_rglru")  # custom sqrt grad, y[:, t] = ..., resets
+    assert close(ours.a_range, theirs.a_range, 1e-6) and 0.4 < ours.a_range[0] < ours.a_range[1] < 1
+    assert ours.sqrt_grad == theirs.sqrt_grad and ours.sqrt_grad[-1] == 1.0
+    assert ours.y_grad_fn == theirs.y_grad_fn == "CopySlices"
+    assert (
+        ours.inplace_error == theirs.inplace_error
+        and "modified by an inplace" in ours.inplace_error
+    )
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.1 * ours.losses[0]
+    assert ours.decode_gap < 1e-4 and theirs.decode_gap < 1e-4  # cached decoding = full run
+    assert ours.cache_shapes == theirs.cache_shapes == [(8, 3, 16), (8, 16)]
+    assert ours.accuracy == pytest.approx(theirs.accuracy) and ours.accuracy > 0.9
