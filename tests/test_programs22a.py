@@ -62,3 +62,24 @@ def test_griffin_rglru(programs):
     assert ours.decode_gap < 1e-4 and theirs.decode_gap < 1e-4  # cached decoding = full run
     assert ours.cache_shapes == theirs.cache_shapes == [(8, 3, 16), (8, 16)]
     assert ours.accuracy == pytest.approx(theirs.accuracy) and ours.accuracy > 0.9
+
+
+def test_linformer_projected(programs):
+    ours, theirs = _both(programs, "linformer_projected")  # einsum sequence projections
+    assert ours.identity_gap < 1e-5 and theirs.identity_gap < 1e-5  # k = n, identity = full
+    assert ours.short_shape == theirs.short_shape == (3, 9, 8)
+    assert ours.shared_names == theirs.shared_names and "proj_v" not in ours.shared_names
+    assert ours.too_long == theirs.too_long and ours.param_count == theirs.param_count
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.accs == theirs.accs
+    assert ours.losses[-1] < 0.3 * ours.losses[0] and ours.accs[-1] > 0.9
+
+
+def test_nystromformer_landmarks(programs):
+    ours, theirs = _both(programs, "nystromformer_landmarks")  # iterative pinv, padded masks
+    assert ours.pinv_gap < 1e-10 and theirs.pinv_gap < 1e-10  # 20 iterations reach linalg.pinv
+    assert ours.pinv_gap_6 == pytest.approx(theirs.pinv_gap_6, rel=1e-10)
+    assert ours.exact_gap < 1e-10 and ours.row_sums == pytest.approx(1.0)  # n landmarks: exact
+    assert ours.masked_shape == theirs.masked_shape == (2, 7, 8) and ours.masked_finite
+    assert close(ours.masked_values, theirs.masked_values, 1e-5, 1e-6)
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.4 * ours.losses[0]
+    assert ours.conv_grad_norm == pytest.approx(theirs.conv_grad_norm, rel=1e-5)
