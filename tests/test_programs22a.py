@@ -83,3 +83,13 @@ def test_nystromformer_landmarks(programs):
     assert close(ours.masked_values, theirs.masked_values, 1e-5, 1e-6)
     assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.4 * ours.losses[0]
     assert ours.conv_grad_norm == pytest.approx(theirs.conv_grad_norm, rel=1e-5)
+
+
+def test_bigbird_block_sparse(programs):
+    ours, theirs = _both(programs, "bigbird_block_sparse")  # global + window + random gathers
+    assert ours.dense_gap < 1e-12 and theirs.dense_gap < 1e-12  # sparse = dense under its mask
+    assert ours.attended_fraction == theirs.attended_fraction < 1
+    assert ours.gather_shape == theirs.gather_shape == (2, 2, 6, 4, 8)
+    assert ours.gather_error == theirs.gather_error
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.accs == theirs.accs
+    assert ours.losses[-1] < 0.05 * ours.losses[0] and ours.accs[-1] == 1.0
