@@ -106,3 +106,12 @@ def test_deberta_disentangled(programs):
     assert ours.padded_attention == theirs.padded_attention == 0.0
     assert ours.probs_shape == theirs.probs_shape == (24, 2, 10, 10)
     assert close(ours.rel_grad, theirs.rel_grad, 1e-4, 1e-7)
+
+
+def test_xlnet_two_stream(programs):
+    ours, theirs = _both(programs, "xlnet_two_stream")  # rel_shift, perm mask, target mapping
+    assert ours.shift_values == theirs.shift_values == [[3, 4, 5], [10, 11, 12], [17, 18, 19]]
+    assert ours.perm_summary == theirs.perm_summary  # masked tokens never see themselves
+    assert ours.perm_summary[1] == ours.perm_summary[2]
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.3 * ours.losses[0]
+    assert ours.tied and theirs.tied and ours.param_names == theirs.param_names
