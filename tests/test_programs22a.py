@@ -115,3 +115,13 @@ def test_xlnet_two_stream(programs):
     assert ours.perm_summary[1] == ours.perm_summary[2]
     assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.3 * ours.losses[0]
     assert ours.tied and theirs.tied and ours.param_names == theirs.param_names
+
+
+def test_bart_text_infilling(programs):
+    ours, theirs = _both(programs, "bart_text_infilling")  # Poisson spans, nn.Transformer
+    assert ours.example_pair == theirs.example_pair and 3 in ours.example_pair[1]
+    assert ours.masks_in_sources == theirs.masks_in_sources
+    assert ours.length_ratio == pytest.approx(theirs.length_ratio) and ours.length_ratio < 0.9
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.2 * ours.losses[0]
+    assert ours.decoded == theirs.decoded
+    assert ours.token_accuracy == pytest.approx(theirs.token_accuracy) > 4 / 16  # chance: 1/16
