@@ -124,4 +124,5 @@ def test_bart_text_infilling(programs):
     assert ours.length_ratio == pytest.approx(theirs.length_ratio) and ours.length_ratio < 0.9
     assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.2 * ours.losses[0]
     assert ours.decoded == theirs.decoded
-    assert ours.token_accuracy == pytest.approx(theirs.token_accuracy) > 4 / 16  # chance: 1/16
+    assert ours.token_accuracy == pytest.approx(theirs.token_accuracy)
+    assert ours.token_accuracy > 4 / 16  # chance: 1/16
