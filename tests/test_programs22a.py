@@ -126,3 +126,16 @@ def test_bart_text_infilling(programs):
     assert ours.decoded == theirs.decoded
     assert ours.token_accuracy == pytest.approx(theirs.token_accuracy)
     assert ours.token_accuracy > 4 / 16  # chance: 1/16
+
+
+def test_elmo_char_bilm(programs):
+    ours, theirs = _both(programs, "elmo_char_bilm")  # char CNN, highway, packed biLM, ScalarMix
+    assert ours.gate_biases == theirs.gate_biases == [[1.0] * 6] * 2  # .data.fill_ of a slice
+    assert ours.boundary_summary == theirs.boundary_summary
+    assert ours.boundary_summary[:2] == [(2, 8, 10), [6, 5]]
+    # Adagrad's steps move both runs apart by a few ulps (5e-6 relative at most)
+    assert close(ours.losses, theirs.losses, 2e-5, 1e-6)
+    assert close(ours.tag_losses, theirs.tag_losses, 2e-5, 1e-6)
+    assert close(ours.mix_weights, theirs.mix_weights, 2e-5, 1e-6)
+    assert sum(ours.losses[-1]) < 0.7 * sum(ours.losses[0])
+    assert ours.tag_losses[-1] < 0.5 * ours.tag_losses[0]
