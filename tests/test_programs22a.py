@@ -139,3 +139,16 @@ def test_elmo_char_bilm(programs):
     assert close(ours.mix_weights, theirs.mix_weights, 2e-5, 1e-6)
     assert sum(ours.losses[-1]) < 0.7 * sum(ours.losses[0])
     assert ours.tag_losses[-1] < 0.5 * ours.tag_losses[0]
+
+
+def test_bidaf_attention_flow(programs):
+    ours, theirs = _both(programs, "bidaf_attention_flow")  # trilinear sim, c2q/q2c, best span
+    assert ours.best_demo == theirs.best_demo == [[[0, 0], [0, 2]], "torch.int64"]
+    assert ours.mask_error == theirs.mask_error
+    # the last steps move float32 rounding to 7e-6; in float64 the runs agree to 1e-14
+    assert close(ours.losses[:28], theirs.losses[:28], 1e-5, 1e-6)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6)
+    assert ours.exact[:28] == theirs.exact[:28]
+    assert ours.losses[-1] < 0.2 * ours.losses[0] and ours.exact[-1] > 0.8
+    assert close(ours.attention_rows, theirs.attention_rows, 1e-6)
+    assert ours.masked_question_weight == theirs.masked_question_weight == 0.0  # pads get none
