@@ -152,3 +152,15 @@ def test_bidaf_attention_flow(programs):
     assert ours.losses[-1] < 0.2 * ours.losses[0] and ours.exact[-1] > 0.8
     assert close(ours.attention_rows, theirs.attention_rows, 1e-6)
     assert ours.masked_question_weight == theirs.masked_question_weight == 0.0  # pads get none
+
+
+def test_mistral_rolling_cache(programs):
+    ours, theirs = _both(programs, "mistral_rolling_cache")  # polar RoPE, GQA, scatter_ buffer
+    assert ours.freqs_summary[:2] == theirs.freqs_summary[:2] == ["torch.complex64", (6, 4)]
+    assert close(ours.freqs_summary, theirs.freqs_summary, 1e-6, 1e-7)
+    assert ours.band_rows == theirs.band_rows == [1, 2, 3, 4, 5, 5]
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.1 * ours.losses[0]
+    assert ours.cache_gap < 1e-4 and theirs.cache_gap < 1e-4  # rolling buffer = banded pass
+    assert ours.wide_gap == pytest.approx(theirs.wide_gap, rel=1e-4) and ours.wide_gap > 1
+    assert ours.generated_tokens == theirs.generated_tokens and ours.cache_slots == 4
+    assert ours.continuation_correct == theirs.continuation_correct > 0.5
