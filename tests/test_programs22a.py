@@ -164,3 +164,17 @@ def test_mistral_rolling_cache(programs):
     assert ours.wide_gap == pytest.approx(theirs.wide_gap, rel=1e-4) and ours.wide_gap > 1
     assert ours.generated_tokens == theirs.generated_tokens and ours.cache_slots == 4
     assert ours.continuation_correct == theirs.continuation_correct > 0.5
+
+
+def test_gemma_softcap_qknorm(programs):
+    ours, theirs = _both(programs, "gemma_softcap_qknorm")  # soft caps, QK-norm, tied head
+    assert ours.tied and theirs.tied and ours.unique_params == theirs.unique_params == 28
+    assert ours.state_keys == theirs.state_keys == ["embed_tokens.weight", "lm_head.weight"]
+    assert ours.norm_repr == theirs.norm_repr == "Gemma3RMSNorm((8,), eps=1e-06)"
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.2 * ours.losses[0]
+    assert ours.accuracy == pytest.approx(theirs.accuracy) and ours.accuracy > 0.7
+    assert ours.max_logit == pytest.approx(theirs.max_logit, rel=1e-5) and ours.max_logit < 30
+    assert ours.capped_max == theirs.capped_max == 30.0  # tanh saturates at the cap
+    assert ours.sliding_zeros == theirs.sliding_zeros == [True, True] and ours.global_nonzero
+    assert close(ours.q_norm_weight, theirs.q_norm_weight, 1e-4, 1e-7)  # small, Adam-driven
+    assert ours.still_tied and theirs.still_tied and ours.same_logits and theirs.same_logits
