@@ -197,8 +197,8 @@ class BidirectionalAttentionFlow(nn.Module):
 # words after them
 vocab = 20
 B = 16
-passage_lengths = torch.randint(8, 13, (B,))
-passage = torch.randint(3, vocab, (B, 12)) * (torch.arange(12) < passage_lengths[:, None])
+passage_lengths = torch.randint(7, 11, (B,))
+passage = torch.randint(3, vocab, (B, 10)) * (torch.arange(10) < passage_lengths[:, None])
 starts = (torch.rand(B) * (passage_lengths - 4).float()).long()
 question = torch.stack([passage[torch.arange(B), starts], passage[torch.arange(B), starts + 1]], 1)
 question = torch.cat([question, torch.zeros(B, 1, dtype=torch.long)], 1)  # one pad column
