@@ -30,3 +30,40 @@ def test_cumprod_of_complex_tensors():
     ours, theirs = _both(_complex_cumprod)
     assert ours[0] and theirs[0]
     assert close(ours[1:], theirs[1:], 1e-5, 1e-6)
+
+
+def _softmax_backward_data(lib):
+    lib.manual_seed(0)
+    x = lib.randn(2, 4, dtype=lib.float64)
+    y = lib.softmax(x, -1).requires_grad_()
+    log_y = lib.log_softmax(x, 0).requires_grad_()
+    g = lib.randn(2, 4, dtype=lib.float64, requires_grad=True)
+    first = lib._softmax_backward_data(g, y, -1, lib.float64)
+    second = lib._log_softmax_backward_data(g, log_y, 0, lib.float32)
+    (first * second).sum().backward()
+    seen = [first.tolist(), second.tolist(), y.grad.tolist(), g.grad.tolist(), log_y.grad.tolist()]
+    names = [type(first.grad_fn).__name__, type(second.grad_fn).__name__, str(first.dtype)[-7:]]
+    half = lib._softmax_backward_data(g.bfloat16(), y.bfloat16(), 1, lib.float32).dtype
+    errors = []
+    for args in [(g.float(), y, 1), (g.float().detach(), y.float().detach(), 1, lib.float16)]:
+        args = args if len(args) == 4 else (*args, lib.float32)
+        with pytest.raises(RuntimeError) as error:
+            lib._softmax_backward_data(*args)
+        errors.append(str(error.value))
+    with pytest.raises(NotImplementedError) as error:
+        lib._softmax_backward_data(g.long(), y.long(), 0, lib.int64)
+    return seen, names + [half == lib.bfloat16] + errors + [str(error.value)]
+
+
+def test_softmax_backward_data_kernels():
+    """DeBERTa's ``XSoftmax`` Function calls ``torch._softmax_backward_data`` in its backward;
+    minigrad had no such function (AttributeError). PyTorch's returns the gradient's dtype,
+    checks the tensors' dtypes as its CPU kernel does, and is itself differentiable."""
+    (ours, our_words), (theirs, their_words) = _both(_softmax_backward_data)
+    assert close(ours, theirs, 1e-12, 1e-14)
+    assert our_words == their_words
+    assert their_words[:3] == [
+        "SoftmaxBackwardDataBackward0",
+        "LogSoftmaxBackwardDataBackward0",
+        "float64",
+    ]

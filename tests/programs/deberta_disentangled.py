@@ -3,8 +3,9 @@ log-bucketed relative positions (``make_log_bucket_position``: ``torch.sign``, `
 ``torch.ceil`` of a log ratio), ``build_relative_position``, shared key/query projections of
 the relative embeddings (``share_att_key``) repeated over the batch, the content-to-position
 and position-to-content scores picked with ``torch.gather`` from clamped bucket indices, the
-``sqrt(d * scale_factor)`` scaling, the ``XSoftmax``-style masked softmax, and the
-relative-embedding LayerNorm; a two-layer encoder is trained for masked-token prediction on
+``sqrt(d * scale_factor)`` scaling, the ``XSoftmax`` autograd Function (a masked softmax whose
+backward calls ``torch._softmax_backward_data``), ``StableDropout``'s ``XDropout`` Function
+(masks from ``torch.empty_like(x).bernoulli_``), and the relative-embedding LayerNorm; a two-layer encoder is trained for masked-token prediction on
 sequences whose tokens depend on their neighbours."""
 
 import math  # noqa: F401
@@ -14,6 +15,69 @@ from torch import nn
 from torch.nn import functional as F
 
 torch.manual_seed(0)
+
+
+class XSoftmax(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, input, mask, dim):
+        ctx.dim = dim
+        rmask = ~(mask.to(torch.bool))
+        output = input.masked_fill(rmask, torch.tensor(torch.finfo(input.dtype).min))
+        output = torch.softmax(output, ctx.dim)
+        output.masked_fill_(rmask, 0)
+        ctx.save_for_backward(output)
+        return output
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (output,) = ctx.saved_tensors
+        inputGrad = softmax_backward_data(ctx, grad_output, output, ctx.dim, output)
+        return inputGrad, None, None
+
+
+def softmax_backward_data(parent, grad_output, output, dim, self):
+    from torch import _softmax_backward_data
+
+    return _softmax_backward_data(grad_output, output, parent.dim, self.dtype)
+
+
+def get_mask(input, dropout):
+    mask = (1 - torch.empty_like(input).bernoulli_(1 - dropout)).to(torch.bool)
+    return mask, dropout
+
+
+class XDropout(torch.autograd.Function):
+    """Optimized dropout function to save computation and memory by using mask operation
+    instead of multiplication."""
+
+    @staticmethod
+    def forward(ctx, input, local_ctx):
+        mask, dropout = get_mask(input, local_ctx)
+        ctx.scale = 1.0 / (1 - dropout)
+        if dropout > 0:
+            ctx.save_for_backward(mask)
+            return input.masked_fill(mask, 0) * ctx.scale
+        else:
+            return input
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        if ctx.scale > 1:
+            (mask,) = ctx.saved_tensors
+            return grad_output.masked_fill(mask, 0) * ctx.scale, None
+        else:
+            return grad_output, None
+
+
+class StableDropout(nn.Module):
+    def __init__(self, drop_prob):
+        super().__init__()
+        self.drop_prob = drop_prob
+
+    def forward(self, x):
+        if self.training and self.drop_prob > 0:
+            return XDropout.apply(x, self.drop_prob)
+        return x
 
 
 def make_log_bucket_position(relative_pos, bucket_size, max_position):
@@ -65,6 +129,7 @@ class DisentangledSelfAttention(nn.Module):
         self.pos_ebd_size = (
             self.position_buckets if self.position_buckets > 0 else max_relative_positions
         )
+        self.dropout = StableDropout(0.1)
 
     @staticmethod
     def transpose_for_scores(x, attention_heads) -> torch.Tensor:
@@ -98,11 +163,8 @@ class DisentangledSelfAttention(nn.Module):
         attention_scores = attention_scores.view(
             -1, self.num_attention_heads, attention_scores.size(-2), attention_scores.size(-1)
         )
-        attention_mask = attention_mask.bool()
-        attention_scores = attention_scores.masked_fill(
-            ~(attention_mask), torch.finfo(query_layer.dtype).min
-        )
-        attention_probs = nn.functional.softmax(attention_scores, dim=-1)
+        attention_probs = XSoftmax.apply(attention_scores, attention_mask, -1)
+        attention_probs = self.dropout(attention_probs)
         context_layer = torch.bmm(
             attention_probs.view(-1, attention_probs.size(-2), attention_probs.size(-1)),
             value_layer,
@@ -239,7 +301,7 @@ lengths = torch.randint(6, n + 1, (24,))
 attention_mask = (torch.arange(n)[None, :] < lengths[:, None]).long()
 input_ids = input_ids * attention_mask  # padding id 0
 model = DebertaEncoder(vocab)
-optimizer = torch.optim.AdamW(model.parameters(), lr=5e-3, weight_decay=0.01)
+optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.01)
 losses = []
 for step in range(30):
     picked = (torch.rand(24, n) < 0.25) & attention_mask.bool()
@@ -261,4 +323,5 @@ probe_accuracy = (logits[:, 3].argmax(-1) == input_ids[:, 3]).float().mean().ite
 row = int((lengths < n).nonzero()[0])
 padded_attention = probs[row, :, : lengths[row], lengths[row] :].sum().item()  # masked keys
 probs_shape = tuple(probs.shape)
+probs_grad_fn = type(model.train()(corrupted, attention_mask)[1].grad_fn).__name__
 rel_grad = model.rel_embeddings.weight.grad.abs().sum(-1).tolist()
