@@ -67,3 +67,27 @@ def test_softmax_backward_data_kernels():
         "LogSoftmaxBackwardDataBackward0",
         "float64",
     ]
+
+
+def _causal_with_mask(lib):
+    lib.manual_seed(0)
+    q, k, v = lib.randn(3, 2, 2, 5, 4, dtype=lib.float64).unbind(0)
+    q.requires_grad_()
+    band = lib.ones(5, 5, dtype=lib.bool).triu(-1)  # Mistral's band, upper part left to causal
+    sdpa = lib.nn.functional.scaled_dot_product_attention
+    out = sdpa(q, k, v, attn_mask=band, is_causal=True)
+    out.square().sum().backward()
+    float_mask = sdpa(q, k, v, attn_mask=lib.zeros(5, 5, dtype=lib.float64), is_causal=True)
+    seen = [out.tolist(), q.grad.tolist(), float_mask.tolist(), type(out.grad_fn).__name__]
+    with pytest.raises(RuntimeError) as error:  # dropout: PyTorch's math kernel refuses both
+        sdpa(q, k, v, attn_mask=band, is_causal=True, dropout_p=0.5)
+    return seen + [str(error.value)]
+
+
+def test_sdpa_applies_is_causal_and_a_mask_together():
+    """``is_causal=True`` with an ``attn_mask`` raised in minigrad; PyTorch's CPU flash kernel
+    applies both (the band of a sliding window and the causal triangle), and only its math
+    kernel, taken for dropout or unequal head counts, raises."""
+    ours, theirs = _both(_causal_with_mask)
+    assert close(ours[:3], theirs[:3], 1e-12, 1e-14)
+    assert ours[3:] == theirs[3:]
