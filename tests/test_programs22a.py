@@ -164,6 +164,7 @@ def test_mistral_rolling_cache(programs):
     assert ours.cache_gap < 1e-4 and theirs.cache_gap < 1e-4  # rolling buffer = banded pass
     assert ours.wide_gap == pytest.approx(theirs.wide_gap, rel=1e-4) and ours.wide_gap > 1
     assert ours.generated_tokens == theirs.generated_tokens and ours.cache_slots == 4
+    assert ours.sdpa_gap < 1e-5 and theirs.sdpa_gap < 1e-5  # band mask + is_causal in SDPA
     assert ours.continuation_correct == theirs.continuation_correct > 0.5
 
 

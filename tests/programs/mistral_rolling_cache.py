@@ -257,3 +257,23 @@ wide_gap = max((c - wide_logits[:, i + 3]).abs().max().item() for i, c in enumer
 generated_tokens = generated.tolist()
 continuation_correct = (generated[:, 3:] == data[:, 3:10]).float().mean().item()
 cache_slots = model.layers[0].attention.cache_k.shape[1]
+
+# the same banded attention through SDPA: a boolean band (keys at most sliding_window back)
+# with is_causal=True for the upper triangle, as newer Mistral ports pass it
+attention = model.layers[0].attention
+with torch.no_grad():
+    x = model.layers[0].attention_norm(model.tok_embeddings(data[:, :8]))
+    freqs_cis = model.freqs_cis[torch.arange(8)]
+    q = attention.wq(x).view(B, 8, 2, 8)
+    k = attention.wk(x).view(B, 8, 1, 8)
+    v = attention.wv(x).view(B, 8, 1, 8)
+    q, k = apply_rotary_emb(q, k, freqs_cis)
+    k, v = repeat_kv(k, v, attention.repeats)
+    band = torch.ones(8, 8, dtype=torch.bool).triu(-args.sliding_window)
+    sdpa = F.scaled_dot_product_attention(
+        q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), attn_mask=band, is_causal=True
+    )
+    causal_band = band & torch.ones(8, 8, dtype=torch.bool).tril()
+    float_band = torch.zeros(8, 8).masked_fill(~causal_band, float("-inf"))
+    reference = attention(x, freqs_cis, torch.arange(8), float_band)
+    sdpa_gap = (attention.wo(sdpa.transpose(1, 2).reshape(B, 8, -1)) - reference).abs().max().item()
