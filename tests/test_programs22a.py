@@ -7,11 +7,23 @@ where a program's training amplifies rounding (oscillating steps), its early ste
 at 1e-5 and the rest looser, each justified by a float64 run of both libraries (named in the
 test) agreeing to 1e-12."""
 
+import sys
+
 import pytest
 import test_programs5
 from test_programs5 import close
 
 programs = test_programs5.programs  # the fixture: run a program with minigrad or PyTorch
+
+
+def _forget_einops_backend():
+    """einops keeps one backend per framework name, holding the first ``torch`` module it saw:
+    a program that calls einops (nystromformer_landmarks) needs a fresh one under each library."""
+    backends = sys.modules.get("einops._backends")
+    if backends is not None:
+        backends._loaded_backends.pop("torch", None)
+        backends._type2backend.clear()
+
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::RuntimeWarning", "ignore::UserWarning", "ignore::DeprecationWarning"
@@ -19,7 +31,12 @@ pytestmark = pytest.mark.filterwarnings(
 
 
 def _both(programs, name):
-    return programs(name), programs(name, torch=True)
+    runs = []
+    for torch in (False, True):
+        _forget_einops_backend()
+        runs.append(programs(name, torch=torch))
+    _forget_einops_backend()
+    return tuple(runs)
 
 
 def test_s4d_bidirectional(programs):

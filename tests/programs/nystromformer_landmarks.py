@@ -1,6 +1,5 @@
-"""Nyströmformer (Xiong et al. 2021) as lucidrains/nystrom-attention writes it, with its einops
-``rearrange``/``reduce`` calls written out (einops caches one backend per framework name, so
-one process cannot run it under both libraries): heads and segment-mean landmarks, the iterative Moore-Penrose
+"""Nyströmformer (Xiong et al. 2021) as lucidrains/nystrom-attention writes it: einops
+``rearrange``/``reduce`` into heads and segment-mean landmarks, the iterative Moore-Penrose
 pseudo-inverse (``z = 0.25 * z @ (13I - xz @ (15I - xz @ (7I - xz)))``), left padding to a
 multiple of the landmark count with a padding mask, ``masked_fill_`` of the three similarity
 matrices with ``-finfo.max``, the depthwise ``Conv2d`` residual over values, and a Nyströmformer
@@ -11,6 +10,7 @@ from math import ceil
 
 import torch
 import torch.nn.functional as F
+from einops import rearrange, reduce
 from torch import einsum, nn
 
 torch.manual_seed(0)
@@ -25,9 +25,9 @@ def moore_penrose_iter_pinv(x, iters=6):
     abs_x = torch.abs(x)
     col = abs_x.sum(dim=-1)
     row = abs_x.sum(dim=-2)
-    z = x.transpose(-1, -2) / (torch.max(col) * torch.max(row))  # "... i j -> ... j i"
+    z = rearrange(x, "... i j -> ... j i") / (torch.max(col) * torch.max(row))
     I = torch.eye(x.shape[-1], device=device)  # noqa: E741
-    I = I[None]  # "i j -> () i j"  # noqa: E741
+    I = rearrange(I, "i j -> () i j")  # noqa: E741
     for _ in range(iters):
         xz = x @ z
         z = 0.25 * z @ (13 * I - (xz @ (15 * I - (xz @ (7 * I - xz)))))
@@ -81,21 +81,21 @@ class NystromAttention(nn.Module):
                 mask = F.pad(mask, (padding, 0), value=False)
         # derive query, keys, values
         q, k, v = self.to_qkv(x).chunk(3, dim=-1)
-        q, k, v = map(lambda t: t.unflatten(-1, (h, -1)).transpose(1, 2), (q, k, v))
+        q, k, v = map(lambda t: rearrange(t, "b n (h d) -> b h n d", h=h), (q, k, v))
         # set masked positions to 0 in queries, keys, values
         if exists(mask):
-            mask = mask[:, None]  # "b n -> b () n"
+            mask = rearrange(mask, "b n -> b () n")
             q, k, v = map(lambda t: t * mask[..., None], (q, k, v))
         q = q * self.scale
         # generate landmarks by sum reduction, and then calculate mean using the mask
         l = ceil(n / m)  # noqa: E741
-        # reduce "... (n l) d -> ... n d" by sum
-        q_landmarks = q.unflatten(-2, (-1, l)).sum(dim=-2)
-        k_landmarks = k.unflatten(-2, (-1, l)).sum(dim=-2)
+        landmark_einops_eq = "... (n l) d -> ... n d"
+        q_landmarks = reduce(q, landmark_einops_eq, "sum", l=l)
+        k_landmarks = reduce(k, landmark_einops_eq, "sum", l=l)
         # calculate landmark mask, and also get sum of non-masked elements in preparation
         divisor = l
         if exists(mask):
-            mask_landmarks_sum = mask.unflatten(-1, (-1, l)).sum(dim=-1)
+            mask_landmarks_sum = reduce(mask, "... (n l) -> ... n", "sum", l=l)
             divisor = mask_landmarks_sum[..., None] + eps
             mask_landmarks = mask_landmarks_sum > 0
         # masked mean (if mask exists)
@@ -122,7 +122,7 @@ class NystromAttention(nn.Module):
         if self.residual:
             out = out + self.res_conv(v)
         # merge and combine heads
-        out = out.transpose(1, 2).flatten(2)  # "b h n d -> b n (h d)"
+        out = rearrange(out, "b h n d -> b n (h d)", h=h)
         out = self.to_out(out)
         out = out[:, -n:]
         if return_attn:
