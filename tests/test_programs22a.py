@@ -2,10 +2,11 @@
 their reference code writes them (S4D, the LRU, Griffin's RG-LRU, Linformer, Nyströmformer,
 BigBird, DeBERTa, XLNet, BART infilling, ELMo, BiDAF, Mistral's rolling KV cache, Gemma's soft
 capping), run with ``torch`` bound to minigrad and with PyTorch itself and compared value by
-value. Float32 training is compared at 1e-5 relative where the runs stay within a few ulps;
-where a program's training amplifies rounding (oscillating steps), its early steps are compared
-at 1e-5 and the rest looser, each justified by a float64 run of both libraries (named in the
-test) agreeing to 1e-12."""
+value. Float32 training is compared at 1e-5 relative where the runs stay within a few ulps
+(2e-7 to 7e-6 measured); where a program's training amplifies rounding (oscillating steps), its
+early steps are compared at 1e-5 and the rest looser, justified by a float64 run of both
+libraries agreeing to 1e-13 (LRU, BiDAF); ELMo's float32-only encoder (``torch.FloatTensor``
+weights) drifts 5e-6 over its Adagrad steps and is compared at 2e-5."""
 
 import sys
 
