@@ -687,6 +687,7 @@ from ._surface import _assert  # noqa: E402
 from ._surface_math import gradient, histogramdd, segment_reduce  # noqa: E402
 from .dtypes import qint8, qint32, quint4x2, quint8  # noqa: E402
 from .func import vmap  # noqa: E402
+from .ops.nn import _log_softmax_backward_data, _softmax_backward_data  # noqa: E402
 from .ops.quantize import (  # noqa: E402 - branch quant: quantization-aware training
     _fake_quantize_learnable_per_channel_affine,
     _fake_quantize_learnable_per_tensor_affine,

@@ -7,16 +7,19 @@ from .. import dtypes, return_types
 from ..autograd.graph import names_node
 from ._size import as_int, with_size
 from .base import Op, accepts_axis, constant, method_on_batched, normalize_dim, on_input_device
-from .complex import refuse_complex
+from .complex import holomorphic, refuse_complex
 from .elementwise import where
 from .joining import cat
 
 
+@holomorphic
 class Cumprod(Op):
-    """yᵢ = Π_{j≤i} xⱼ along dim; dxₖ = Σ_{i≥k} dyᵢ·Π_{j≤i, j≠k} xⱼ (exact also at zeros)"""
+    """yᵢ = Π_{j≤i} xⱼ along dim; dxₖ = Σ_{i≥k} dyᵢ·Π_{j≤i, j≠k} xⱼ (exact also at zeros;
+    conjugated for complex tensors)"""
 
     save_inputs = True
     save_output = True
+    supports_complex = True
 
     def __init__(self, dim: int, dtype_given: bool = False):
         self.dim, self.dtype_given = dim, dtype_given
