@@ -1,7 +1,7 @@
 """PyTorch's own ``torch.optim.Adafactor`` used as T5 fine-tuning recipes use it, on a small
 conv + MLP classifier: the defaults (``lr=1e-2`` relative-step cap, ``beta2_decay=-0.8``,
 ``eps=(None, 1e-3)``, ``d=1.0``), factored ``row_var``/``col_var`` state for the conv kernel and
-the matrices and a full ``variance`` for the biases, decoupled weight decay and ``maximize`` in
+the matrices and a full ``variance`` for the biases and a 0-d logit scale, decoupled weight decay and ``maximize`` in
 a second param group, a ``LambdaLR`` warm-up on top, ``state_dict()`` saved with ``torch.save``
 mid-run and loaded into a fresh model/optimizer pair that then continues the run exactly."""
 
@@ -21,10 +21,11 @@ class Net(nn.Module):
         self.conv = nn.Conv2d(1, 4, 3, padding=1)
         self.fc1 = nn.Linear(4 * 4 * 4, 16)
         self.fc2 = nn.Linear(16, 3)
+        self.logit_scale = nn.Parameter(torch.tensor(1.0))  # 0-d: Adafactor's "variance" state
 
     def forward(self, x):
         x = F.max_pool2d(F.relu(self.conv(x)), 2)
-        return self.fc2(F.gelu(self.fc1(torch.flatten(x, 1))))
+        return self.fc2(F.gelu(self.fc1(torch.flatten(x, 1)))) * self.logit_scale
 
 
 X = torch.randn(48, 1, 8, 8)
@@ -35,7 +36,7 @@ def make():
     torch.manual_seed(1)
     model = Net()
     decay = [p for n, p in model.named_parameters() if n.endswith("weight")]
-    no_decay = [p for n, p in model.named_parameters() if n.endswith("bias")]
+    no_decay = [p for n, p in model.named_parameters() if not n.endswith("weight")]
     opt = torch.optim.Adafactor(
         [{"params": decay, "weight_decay": 1e-3}, {"params": no_decay, "lr": 5e-3}]
     )
@@ -74,7 +75,7 @@ reference = copy.deepcopy(model)
 ref_opt = torch.optim.Adafactor(
     [
         {"params": [p for n, p in reference.named_parameters() if n.endswith("weight")]},
-        {"params": [p for n, p in reference.named_parameters() if n.endswith("bias")]},
+        {"params": [p for n, p in reference.named_parameters() if not n.endswith("weight")]},
     ]
 )
 ref_opt.load_state_dict(opt.state_dict())
