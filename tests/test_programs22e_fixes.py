@@ -86,3 +86,61 @@ def test_foreach_binary_refuses_a_tensor_of_dimensions_as_its_scalar():
         minigrad._foreach_sub_(tensors, minigrad.tensor([1.0, 2.0]))
     assert minigrad._foreach_maximum(tensors, minigrad.tensor(2.0))[1].tolist() == [2.0]
     assert minigrad._foreach_div(tensors, minigrad.tensor(2.0))[0].tolist() == [0.0, 0.0]
+
+
+def test_like_factories_take_a_generator():
+    """``torch.rand_like(x, generator=g)`` (and randn_like, randint_like) draw from ``g``, as
+    PyTorch's do; minigrad had no ``generator`` keyword."""
+    torch = pytest.importorskip("torch")
+    draws = []
+    for lib in (minigrad, torch):
+        g = lib.Generator().manual_seed(3)
+        x = lib.zeros(3, dtype=lib.float64)
+        draws.append(
+            [
+                lib.rand_like(x, generator=g).tolist(),
+                lib.randn_like(x, generator=g).tolist(),
+                lib.randint_like(x, 10, generator=g).tolist(),
+                lib.randint_like(x, 5, 9, generator=g, dtype=lib.int64).tolist(),
+            ]
+        )
+    assert draws[0] == draws[1]
+
+
+def test_generator_manual_seed_takes_integers_only():
+    """``Generator.manual_seed(1.5)`` raises PyTorch's RuntimeError (minigrad truncated it);
+    ``torch.manual_seed`` itself still takes what ``int()`` takes, as PyTorch's."""
+    for seed, name in (
+        (1.5, "float"),
+        (True, "bool"),
+        ("3", "str"),
+        (minigrad.tensor(3), "Tensor"),
+    ):
+        with pytest.raises(RuntimeError, match=f"manual_seed expected a long, but got {name}$"):
+            minigrad.Generator().manual_seed(seed)
+    assert minigrad.Generator().manual_seed(-1).initial_seed() == 2**64 - 1
+    with minigrad.random.fork_rng(devices=[]):  # (the global seed is put back)
+        minigrad.manual_seed(3.0)
+        assert minigrad.initial_seed() == 3
+
+
+def test_fork_rng_device_types():
+    """``fork_rng(devices=[], device_type="cpu")`` forks the CPU generator (it raised
+    NotImplementedError); ``"meta"`` forks nothing; ``"cpu"`` with devices raises PyTorch's
+    AttributeError (its ``torch.cpu`` keeps no device states)."""
+    with minigrad.random.fork_rng(devices=[]):  # (the global generator is put back)
+        minigrad.manual_seed(1)
+        with minigrad.random.fork_rng(devices=[], device_type="cpu"):
+            minigrad.rand(3)
+        after = minigrad.rand(1).item()
+        minigrad.manual_seed(1)
+        assert minigrad.rand(1).item() == after
+        minigrad.manual_seed(1)
+        with minigrad.random.fork_rng(device_type="meta"):
+            minigrad.rand(3)
+        assert minigrad.rand(1).item() != after  # meta: the draws count
+        with pytest.raises(AttributeError, match="has no attribute 'get_rng_state'"):
+            with minigrad.random.fork_rng(device_type="cpu"):
+                pass
+        with minigrad.random.fork_rng(enabled=False, device_type="cpu"):
+            pass

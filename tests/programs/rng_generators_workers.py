@@ -2,8 +2,8 @@
 samples (with ``enabled=False`` it does not protect), explicit ``torch.Generator`` objects with
 ``manual_seed``/``seed``/``initial_seed``, ``get_state()``/``set_state()`` replaying a stream
 and ``clone_state``-style copies by state, ``torch.randn``/``randint``/``randperm``/
-``multinomial``/``bernoulli``/``normal``/``Tensor.random_``/``uniform_`` each with a
-``generator=``, and a ``DataLoader`` with ``num_workers=2``, ``generator=`` and a
+``multinomial``/``bernoulli``/``normal``/``rand_like``/``randint_like``/``Tensor.random_``/
+``uniform_`` each with a ``generator=``, and a ``DataLoader`` with ``num_workers=2``, ``generator=`` and a
 ``worker_init_fn`` that seeds NumPy and ``random`` from ``torch.initial_seed()`` (the
 ``seed_worker`` recipe), checked to give the same batches on a second run and different
 augmentation streams per worker."""
@@ -67,6 +67,8 @@ draws = {
     "random_": torch.empty(4, dtype=torch.int64).random_(0, 100, generator=g).tolist(),
     "uniform_": torch.empty(3).uniform_(-1, 1, generator=g).tolist(),
     "exponential_": torch.empty(3).exponential_(2.0, generator=g).tolist(),
+    "rand_like": torch.rand_like(torch.zeros(2, 2), generator=g).tolist(),
+    "randint_like": torch.randint_like(torch.zeros(4), 3, 9, generator=g).tolist(),
 }
 g.set_state(s0)
 replayed = torch.randn(2, 3, generator=g).tolist() == draws["randn"]
