@@ -144,12 +144,16 @@ def test_imbalanced_samplers(programs):
         "stack_batch",
         "recalls",
         "fold_scores",
+        "getitems_batches",
+        "jitter_batch",
     ):
         assert getattr(ours, name) == getattr(theirs, name), name
     assert ours.drawn_minority_share == theirs.drawn_minority_share > 0.4
     assert close(ours.balanced_losses, theirs.balanced_losses, 1e-5, 1e-6)
     assert close(ours.plain_losses, theirs.plain_losses, 1e-5, 1e-6)
     assert ours.recalls["balanced"][1] > ours.recalls["plain"][1]
+    assert ours.getitems_calls == theirs.getitems_calls == 2  # one __getitems__ per batch
+    assert ours.getitems_calls == theirs.getitems_calls == 2  # one __getitems__ per batch
 
 
 def test_optnet_qp_layer(programs):

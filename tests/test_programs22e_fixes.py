@@ -144,3 +144,57 @@ def test_fork_rng_device_types():
                 pass
         with minigrad.random.fork_rng(enabled=False, device_type="cpu"):
             pass
+
+
+def test_dataloader_fetches_through_getitems_and_overridden_getitem():
+    """A dataset's ``__getitems__`` gets each batch's indices at once, through ``Subset`` too
+    (minigrad called ``__getitem__`` per index); a ``TensorDataset`` subclass that overrides
+    ``__getitem__`` is indexed through it (the sliced fast path skipped its augmentation)."""
+    from minigrad.utils.data import DataLoader, Dataset, Subset, TensorDataset
+
+    class Batched(Dataset):
+        def __len__(self):
+            return 6
+
+        def __getitem__(self, i):
+            return minigrad.tensor(float(i))
+
+        def __getitems__(self, indices):
+            return [minigrad.tensor(100.0 + i) for i in indices]
+
+    assert [b.tolist() for b in DataLoader(Batched(), batch_size=4)] == [
+        [100.0, 101.0, 102.0, 103.0],
+        [104.0, 105.0],
+    ]
+    assert next(iter(DataLoader(Subset(Batched(), [5, 1]), batch_size=2))).tolist() == [105, 101]
+    assert Subset(list(range(10)), [3, 4]).__getitems__([1, 0]) == [4, 3]
+    assert [b.tolist() for b in DataLoader(Batched(), batch_size=None)][:2] == [0.0, 1.0]
+
+    class Doubled(TensorDataset):
+        def __getitem__(self, i):
+            x, y = super().__getitem__(i)
+            return x * 2, y
+
+    x, y = next(iter(DataLoader(Doubled(minigrad.arange(4.0), minigrad.arange(4)), batch_size=2)))
+    assert x.tolist() == [0.0, 2.0] and y.tolist() == [0, 1]
+
+
+def test_sampler_and_dataset_checks_as_pytorchs():
+    """WeightedRandomSampler draws more samples than non-zero weights without replacement (the
+    zero-weight indices last, as PyTorch's multinomial; minigrad refused) and refuses a
+    non-bool ``replacement`` with ValueError (it raised TypeError); ConcatDataset refuses an
+    IterableDataset with PyTorch's assertion (it failed on len())."""
+    from minigrad.utils.data import ConcatDataset, IterableDataset, WeightedRandomSampler
+
+    g = minigrad.Generator().manual_seed(0)
+    drawn = list(WeightedRandomSampler([0.0, 1.0, 0.0], 2, replacement=False, generator=g))
+    assert drawn[0] == 1 and sorted(drawn) in ([0, 1], [1, 2])
+    with pytest.raises(ValueError, match="replacement should be a boolean value"):
+        WeightedRandomSampler([0.1, 0.2], 2, replacement=1)
+
+    class Stream(IterableDataset):
+        def __iter__(self):
+            return iter(range(3))
+
+    with pytest.raises(AssertionError, match="ConcatDataset does not support IterableDataset"):
+        ConcatDataset([range(2), Stream()])

@@ -3,9 +3,11 @@
 ``[0.7, 0.2, 0.1]`` with a seeded generator (the remainder dealt round-robin), per-sample
 ``WeightedRandomSampler`` weights from inverse class counts (``torch.bincount``) drawing with
 and without replacement, a ``BatchSampler`` over it passed as ``sampler=`` with
-``batch_size=None`` (a ``TensorDataset`` indexed with each list of indices at once), 3-fold cross-validation with ``SubsetRandomSampler`` and a ``StackDataset`` of named
-fields collated into dicts; a classifier trained on the balanced batches, its minority recall
-compared with plain shuffling."""
+``batch_size=None`` (a ``TensorDataset`` indexed with each list of indices at once), 3-fold
+cross-validation with ``SubsetRandomSampler``, a ``StackDataset`` of named fields collated
+into dicts, a dataset fetching whole batches with ``__getitems__`` behind a ``Subset`` and a
+``TensorDataset`` subclass augmenting in ``__getitem__``; a classifier trained on the balanced
+batches, its minority recall compared with plain shuffling."""
 
 import torch
 import torch.nn as nn
@@ -118,3 +120,39 @@ random_sampler_draws = list(rs)
 stacked = StackDataset(features=torch.arange(12.0).view(6, 2), label=torch.arange(6) % 2)
 batch = next(iter(DataLoader(stacked, batch_size=4)))
 stack_batch = {k: v.tolist() for k, v in batch.items()}
+
+
+# a dataset that fetches a whole batch at once (``__getitems__``, as Hugging Face datasets do),
+# seen through random_split's Subset, and a TensorDataset subclass that augments per sample
+class BatchFetched(torch.utils.data.Dataset):
+    def __init__(self, x):
+        self.x = x
+        self.calls = 0
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return self.x[i]
+
+    def __getitems__(self, indices):
+        self.calls += 1
+        rows = self.x[torch.tensor(indices)]
+        rows = rows - rows.mean(0)  # a per-batch centering only the batched path applies
+        return list(rows)
+
+
+class Jittered(TensorDataset):
+    def __getitem__(self, i):
+        x, t = super().__getitem__(i)
+        return x + 0.01 * (i % 3), t
+
+
+fetched = BatchFetched(torch.arange(24.0).view(12, 2))
+part, _ = random_split(fetched, [8, 4], generator=torch.Generator().manual_seed(7))
+getitems_batches = [b.tolist() for b in DataLoader(part, batch_size=4)]
+getitems_calls = fetched.calls
+base_x, base_t = major.tensors
+jitter_batch = [
+    t.tolist() for t in next(iter(DataLoader(Jittered(base_x[:6], base_t[:6]), batch_size=3)))
+]
