@@ -48,6 +48,8 @@ def test_sophia_lion(programs):
     assert ours.resumed == {k: v[20:] for k, v in ours.results.items()}  # resume is exact
     assert ours.state_summary == theirs.state_summary
     assert ours.sophia_step == theirs.sophia_step == [40.0]
+    _same(ours, theirs, "copy_groups", "copy_defaults_keys")  # deepcopy via __setstate__
+    assert "differentiable" in ours.copy_defaults_keys and ours.copy_state_equal
     assert close(ours.hessian_mean, theirs.hessian_mean, 1e-5)
     for losses in ours.results.values():
         assert losses[-1] < 0.2 * ours.uniform_loss

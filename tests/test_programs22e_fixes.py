@@ -198,3 +198,32 @@ def test_sampler_and_dataset_checks_as_pytorchs():
 
     with pytest.raises(AssertionError, match="ConcatDataset does not support IterableDataset"):
         ConcatDataset([range(2), Stream()])
+
+
+def test_optimizer_getstate_setstate_as_pytorchs():
+    """Optimizers written for PyTorch extend ``__setstate__`` with ``super().__setstate__``
+    (SophiaG, transformers' AdamW): minigrad's base class had none, so deep-copying one raised
+    AttributeError. The copy keeps state and groups, not hooks, and its defaults gain
+    ``differentiable=False``, as PyTorch's."""
+    import copy
+
+    class Custom(minigrad.optim.SGD):
+        def __setstate__(self, state):
+            super().__setstate__(state)
+            for group in self.param_groups:
+                group.setdefault("extra", 1)
+
+    p = minigrad.nn.Parameter(minigrad.ones(2))
+    opt = Custom([p], lr=0.1, momentum=0.9)
+    opt.register_step_pre_hook(lambda *args: None)
+    p.grad = minigrad.ones(2)
+    opt.step()
+    assert list(opt.__getstate__())[:3] == ["defaults", "state", "param_groups"]
+    twin = copy.deepcopy(opt)
+    q = twin.param_groups[0]["params"][0]
+    assert q is not p and twin.state[q]["momentum_buffer"].tolist() == [1.0, 1.0]
+    assert twin.param_groups[0]["extra"] == 1 and twin.defaults["differentiable"] is False
+    assert "_step_pre_hooks" not in vars(twin) and "_step_pre_hooks" in vars(opt)
+    q.grad = minigrad.ones(2)
+    twin.step()  # it steps with the copied momentum: 0.9 - 0.1 * (0.9 * 1 + 1)
+    assert abs(q - 0.71).max().item() < 1e-6

@@ -112,6 +112,20 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
+    def __getstate__(self) -> dict:
+        """What copying and pickling keep: PyTorch's ``defaults``, ``state`` and
+        ``param_groups`` first, and the other attributes a subclass set; not the hooks (a copy
+        of an optimizer starts without them, as in PyTorch)."""
+        kept = {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+        kept.update((k, v) for k, v in self.__dict__.items() if not k.endswith("_hooks"))
+        return kept
+
+    def __setstate__(self, state: dict) -> None:
+        """Restore :meth:`__getstate__`'s dict (subclasses that fill in their own defaults call
+        ``super().__setstate__(state)`` first, as they do in PyTorch)."""
+        self.__dict__.update(state)
+        self.defaults.setdefault("differentiable", False)
+
     def _ordered(self, defaults: dict) -> dict:
         """The defaults in PyTorch's key order, so that groups and state dicts list keys as its."""
         ordered = {k: defaults[k] for k in self._key_order.split() if k in defaults}

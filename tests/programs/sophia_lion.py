@@ -5,8 +5,10 @@ Hessian estimate every k steps (labels sampled from the model's own softmax with
 ``torch.multinomial``, a separate backward, ``update_hessian()``), its clipped ratio
 ``(exp_avg.abs() / (rho * bs * hess + 1e-15)).clamp(None, 1)`` and ``addcmul_`` with
 ``exp_avg.sign()``; both checkpointed mid-run with ``state_dict()`` through ``torch.save`` and
-resumed in a fresh optimizer, whose losses equal the uninterrupted run's."""
+resumed in a fresh optimizer, whose losses equal the uninterrupted run's, and deep-copied
+through SophiaG's ``__setstate__`` (which calls ``super().__setstate__``)."""
 
+import copy
 import io
 import math
 
@@ -206,6 +208,15 @@ for kind in ("lion", "sophia"):
         [g["params"] for g in sd["param_groups"]],
     )
 
+# a deep copy (as trainers keep "best" checkpoints) goes through __getstate__/__setstate__,
+# which SophiaG extends with super().__setstate__(state)
+opt_copy = copy.deepcopy(opt2)
+copy_groups = [{k: v for k, v in g.items() if k != "params"} for g in opt_copy.param_groups]
+copy_defaults_keys = sorted(opt_copy.defaults)
+copy_state_equal = all(
+    torch.equal(opt_copy.state[c]["hessian"], opt2.state[p]["hessian"])
+    for c, p in zip(opt_copy.param_groups[0]["params"], opt2.param_groups[0]["params"])
+)
 sophia_step = opt2.state[model2.mix.weight]["step"].tolist()
 hessian_mean = opt2.state[model2.mix.weight]["hessian"].mean().item()
 uniform_loss = math.log(VOCAB)
