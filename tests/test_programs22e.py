@@ -181,6 +181,7 @@ def test_cg_implicit_backward(programs):
     ours, theirs = _both(programs, "cg_implicit_backward")  # CG forward and adjoint
     assert ours.solve_gap < 1e-12 and max(ours.grad_gaps) < 1e-12
     assert ours.gradcheck_ok and ours.cg_iters == theirs.cg_iters
+    assert ours.save_int_error == theirs.save_int_error  # "... argument 1 is of type int"
     assert close(ours.losses, theirs.losses, 1e-10, 1e-12)
     assert close(
         [ours.learned_ridge, ours.chord_weight_mean, ours.ring_weight_mean],

@@ -227,3 +227,40 @@ def test_optimizer_getstate_setstate_as_pytorchs():
     q.grad = minigrad.ones(2)
     twin.step()  # it steps with the copied momentum: 0.9 - 0.1 * (0.9 * 1 + 1)
     assert abs(q - 0.71).max().item() < 1e-6
+
+
+def test_custom_function_misuse_as_pytorchs():
+    """``ctx.save_for_backward`` keeps tensors (and None) only, with PyTorch's TypeError when the
+    call is recorded (an int was kept); an instantiated Function warns and calling it raises PyTorch's legacy-function
+    RuntimeError (a TypeError: not callable); a gradient of a wrong shape names the
+    ``Function``, capitalized as PyTorch's message."""
+
+    class SavesAnInt(minigrad.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x, None, 3)
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    with pytest.raises(TypeError, match="can only save variables, but argument 2 is of type int"):
+        SavesAnInt.apply(minigrad.ones(2, requires_grad=True))
+    assert SavesAnInt.apply(minigrad.ones(2)).tolist() == [2.0, 2.0]  # not recorded: unchecked
+    with pytest.warns(DeprecationWarning, match="should not be instantiated"):
+        instance = SavesAnInt()
+    with pytest.raises(RuntimeError, match="Legacy autograd function with non-static forward"):
+        instance(minigrad.ones(2))
+
+    class Widens(minigrad.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.sum()
+
+        @staticmethod
+        def backward(ctx, g):
+            return g.expand(3)
+
+    with pytest.raises(RuntimeError, match=r"^Function WidensBackward returned an invalid grad"):
+        Widens.apply(minigrad.ones(2, requires_grad=True)).backward()
