@@ -264,3 +264,51 @@ def test_custom_function_misuse_as_pytorchs():
 
     with pytest.raises(RuntimeError, match=r"^Function WidensBackward returned an invalid grad"):
         Widens.apply(minigrad.ones(2, requires_grad=True)).backward()
+
+
+def test_load_state_dict_shares_tensors_that_need_no_cast_as_pytorchs():
+    """Loading another optimizer's live ``state_dict()`` (population-based training's exploit
+    step) shares its state tensors, step counts included, as PyTorch's ``Tensor.to`` returns
+    the tensor itself; minigrad copied them, so the two optimizers drifted apart where
+    PyTorch's move together. A cast (another dtype) still makes a new tensor."""
+    torch = pytest.importorskip("torch")
+    runs = []
+    for lib in (minigrad, torch):
+        p, q = lib.nn.Parameter(lib.ones(2)), lib.nn.Parameter(lib.ones(2))
+        first = lib.optim.Adam([p], lr=0.1)
+        p.grad = lib.ones(2)
+        first.step()
+        second = lib.optim.Adam([q], lr=0.1)
+        second.load_state_dict(first.state_dict())
+        shared = second.state[q]["exp_avg"] is first.state[p]["exp_avg"]
+        shared_step = second.state[q]["step"] is first.state[p]["step"]
+        q.grad = lib.full((2,), 3.0)
+        second.step()
+        p.grad = lib.ones(2)
+        first.step()
+        runs.append((shared, shared_step, first.state[p]["step"].item(), *p.tolist(), *q.tolist()))
+    assert runs[0][:3] == runs[1][:3] == (True, True, 3.0)
+    assert runs[0][3:] == pytest.approx(runs[1][3:], abs=1e-7)
+    wide = minigrad.nn.Parameter(minigrad.ones(2, dtype=minigrad.float64))
+    cast = minigrad.optim.Adam([wide])
+    cast.load_state_dict(_adam_state_after_one_step())
+    assert cast.state[wide]["exp_avg"].dtype == minigrad.float64  # cast: a new tensor
+
+
+def _adam_state_after_one_step() -> dict:
+    p = minigrad.nn.Parameter(minigrad.ones(2))
+    opt = minigrad.optim.Adam([p])
+    p.grad = minigrad.ones(2)
+    opt.step()
+    return opt.state_dict()
+
+
+def test_cosine_warm_restarts_counts_no_steps_as_pytorchs():
+    """CosineAnnealingWarmRestarts.step does not count ``_step_count`` (PyTorch's own step
+    bypasses the base class's): its state dict says 0 after any number of steps."""
+    opt = minigrad.optim.SGD([minigrad.nn.Parameter(minigrad.ones(1))], lr=0.1)
+    sched = minigrad.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=3, T_mult=2)
+    for _ in range(4):
+        opt.step()
+        sched.step()
+    assert sched.state_dict()["_step_count"] == 0 and sched.state_dict()["T_cur"] == 1

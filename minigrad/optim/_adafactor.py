@@ -119,7 +119,7 @@ class Adafactor(Optimizer):
                     f"state {name!r} of parameter {key} has shape {list(value.shape)}, but "
                     f"Adafactor expects {expected} for a parameter of shape {list(p.shape)}"
                 )
-            state[name] = state_tensor(p, value.detach().to(p.device, p.dtype)._data.copy())
+            state[name] = value.to(p.device, p.dtype)  # (the saved tensor itself, as PyTorch)
         return state
 
     def _update(self, p, state, group) -> None:
