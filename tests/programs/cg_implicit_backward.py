@@ -144,7 +144,7 @@ noisy = clean + 0.4 * torch.randn(n, 8, dtype=torch.float64)
 model = GraphSmoother(E)
 opt = torch.optim.Adam(model.parameters(), lr=0.1)
 losses = []
-for step in range(25):
+for step in range(15):
     opt.zero_grad()
     loss = F.mse_loss(model(noisy), clean)
     loss.backward()

@@ -131,7 +131,7 @@ with torch.no_grad():
     Y = teacher(X)
 opt = torch.optim.Adam(student.parameters(), lr=0.05)
 losses = []
-for step in range(12):
+for step in range(8):
     opt.zero_grad()
     loss = (student(X) - Y).pow(2).mean()
     loss.backward()
