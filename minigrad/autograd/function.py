@@ -8,6 +8,7 @@ import inspect
 import weakref
 
 from .. import dtypes
+from .._warnings import warn_user
 from . import _forward_ops, forward_ad, grad_mode, graph
 from .graph import Node
 
@@ -39,7 +40,9 @@ class FunctionCtx(Node):
         return named or f"{self.function_cls.__name__}Backward"
 
     def save_for_backward(self, *tensors) -> None:
-        """Keep tensors for backward, where ``ctx.saved_tensors`` returns them (version-checked)."""
+        """Keep tensors for backward, where ``ctx.saved_tensors`` returns them (version-checked).
+        Tensors and None only, as in PyTorch, which checks when the call is recorded (other
+        objects go on ``ctx`` as attributes)."""
         self.to_save = tensors
 
     def save_for_forward(self, *tensors) -> None:
@@ -108,6 +111,21 @@ class Function:
     returns one per input of ``forward`` (None for non-tensor inputs). Written with tensor ops,
     ``backward`` is itself differentiable.
     """
+
+    def __init__(self, *args, **kwargs):
+        warn_user(
+            f"{self.__class__} should not be instantiated. Methods on autograd functions are all "
+            "static, so you should invoke them on the class itself. Instantiating an autograd "
+            "function will raise an error in a future version of PyTorch.",
+            DeprecationWarning,
+        )
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(  # (PyTorch's words: forward is a staticmethod, called by apply)
+            "Legacy autograd function with non-static forward method is deprecated. Please use "
+            "new-style autograd function with static forward method. (Example: "
+            "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)"
+        )
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -231,6 +249,12 @@ def _connect(ctx: FunctionCtx, args, outputs) -> tuple:
                 o = _output_of(ctx, args, o, i, differentiable)
             o._output_nr = i
         wrapped.append(o)
+    for i, t in enumerate(ctx.to_save):
+        if t is not None and not isinstance(t, tensor_cls):
+            raise TypeError(
+                f"save_for_backward can only save variables, but argument {i} is of type "
+                f"{type(t).__name__}"
+            )
     # An output that forward saved is saved as the wrapped output (its grad_fn is ctx).
     Node.save(
         ctx,

@@ -632,7 +632,7 @@ class Node:
                 reduced = grad.sum_to_size(shape)
             except RuntimeError:
                 raise RuntimeError(
-                    f"function {self.name()} returned an invalid gradient at index {index} - got "
+                    f"Function {self.name()} returned an invalid gradient at index {index} - got "
                     f"{list(grad.shape)} but expected shape compatible with {list(shape)}"
                 ) from None
             if not reduced.requires_grad:
