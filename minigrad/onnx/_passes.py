@@ -1,5 +1,5 @@
 """Graph passes run on the exported ONNX nodes, as PyTorch's exporter runs its own: constant
-folding, Conv+BatchNorm fusion, sum/count as ReduceMean, unused nodes dropped, outputs named
+folding, Conv+BatchNorm fusion, a resize of one dim at a time as one Resize, sum/count as ReduceMean, unused nodes dropped, outputs named
 by the nodes that make them (no trailing Identity)."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ def optimize(g, outputs: list, fold: bool) -> None:
     value names. ``fold``: eval-mode export with ``do_constant_folding`` (PyTorch's
     constant folding and ``_jit_pass_onnx_eval_peephole``)."""
     _reduce_mean(g)
+    _merge_resizes(g, set(outputs))
     if fold:
         _fold_constants(g, set(outputs))
         _fuse_conv_scale_shift(g, set(outputs))
@@ -51,6 +52,25 @@ def _reduce_mean(g) -> None:
             continue
         g.reduce("ReduceMean", x, axes, keepdims, outputs=list(n.output))
         g.nodes[k] = g.nodes.pop()
+
+
+def _merge_resizes(g, outputs: set) -> None:
+    """A nearest ``Resize`` of one spatial dim feeding only another one of the next (how
+    ``F.interpolate`` is traced, a dim at a time) as one ``Resize`` of both, as PyTorch emits."""
+    consts, uses = _values(g), _consumers(g)
+    made = {n.output[0]: n for n in g.nodes if n.op_type == "Resize"}
+    drop = set()
+    for n in g.nodes:
+        first = made.get(n.input[0]) if n.op_type == "Resize" else None
+        if first is None or uses.get(first.output[0]) != 1 or first.output[0] in outputs:
+            continue
+        if first.attribute != n.attribute or not {first.input[2], n.input[2]} <= set(consts):
+            continue
+        scales = _array(g, consts[first.input[2]]) * _array(g, consts[n.input[2]])
+        n.input[0], n.input[2] = first.input[0], g.const(scales.astype(np.float32))
+        drop.add(id(first))
+        consts = _values(g)
+    g.nodes[:] = [n for n in g.nodes if id(n) not in drop]
 
 
 def _fold_constants(g, outputs: set) -> None:
