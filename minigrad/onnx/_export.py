@@ -35,7 +35,7 @@ def export(
     input_names=None,
     output_names=None,
     dynamic_axes=None,
-    opset_version: int = 17,
+    opset_version: int | None = None,
     export_params: bool = True,
     verbose: bool = False,
     training=None,
@@ -63,8 +63,9 @@ def export(
             ``input_0``, ... and ``output_0``, ...).
         dynamic_axes: ``{name: {axis: "label"}}`` or ``{name: [axis, ...]}`` for inputs and
             outputs whose sizes vary (a batch axis).
-        opset_version: the ONNX opset; 13 or later. Layer norm is one ``LayerNormalization``
-            node from 17 (its arithmetic below), GELU one ``Gelu`` node from 20.
+        opset_version: the ONNX opset; 13 or later, by default 20 (PyTorch's default for its
+            TorchScript exporter). Layer norm is one ``LayerNormalization`` node from 17 (its
+            arithmetic below), GELU one ``Gelu`` node from 20.
         export_params: write the parameters as initializers (always true here).
         verbose: print the graph.
         training: ``TrainingMode.EVAL`` (the default: dropout off, batch norm with its running
@@ -87,6 +88,7 @@ def export(
         ...                      input_names=["x"], dynamic_axes={"x": {0: "batch"}})
     """
     onnx = _require_onnx()
+    opset_version = DEFAULT_OPSET if opset_version is None else opset_version
     if opset_version < 13:
         raise ValueError(f"onnx.export: opset_version must be 13 or later, got {opset_version}")
     if not export_params:
@@ -115,6 +117,7 @@ _LEGACY_WARNING = (
     "https://pytorch.org/tutorials/beginner/onnx/export_control_flow_model_to_onnx_tutorial.html"
 )
 
+DEFAULT_OPSET = 20  # as torch.onnx's (``_constants.ONNX_DEFAULT_OPSET``)
 _exporting = False  # while export traces the model (is_in_onnx_export)
 
 
@@ -217,7 +220,9 @@ def _export(
         opset_imports=[g.helper.make_opsetid("", opset_version)],
         producer_name="minigrad",
     )
-    proto.ir_version = min(proto.ir_version, 8)  # readable by older runtimes too
+    # The oldest IR version the opset allows (8 up to opset 18, 9 for 19 and 20), as PyTorch
+    # writes: readable by older runtimes too.
+    proto.ir_version = max(8, onnx.helper.find_min_ir_version_for(list(proto.opset_import)))
     _check_opset(onnx, g.nodes, opset_version)
     onnx.checker.check_model(proto)
     if verbose:

@@ -62,7 +62,7 @@ def _recurrent(g, call, args, result) -> None:
     if m.batch_first:
         x = g.node("Transpose", [x], perm=[1, 0, 2])
     hx = args[1] if len(args) == 2 else None
-    states = [hx] if kind == "GRU" else list(hx) if hx is not None else None
+    states = None if hx is None else [hx] if kind == "GRU" else list(hx)
     finals = [[] for _ in range(2 if kind == "LSTM" else 1)]
     attrs = {"linear_before_reset": 1} if kind == "GRU" else {}
     for layer in range(m.num_layers):
@@ -81,8 +81,11 @@ def _recurrent(g, call, args, result) -> None:
         for k, t in enumerate(last):
             finals[k].append(t)
         # Y is (L, D, N, H); the next layer (and the output) wants (L, N, D·H).
-        x = g.node("Transpose", [y], perm=[0, 2, 1, 3])
-        x = g.node("Reshape", [x, g.ints([0, 0, -1])])
+        if dirs == 1:
+            x = g.node("Squeeze", [y, g.ints([1])])
+        else:
+            x = g.node("Transpose", [y], perm=[0, 2, 1, 3])
+            x = g.node("Reshape", [x, g.ints([0, 0, -1])])
     if m.batch_first:
         x = g.node("Transpose", [x], perm=[1, 0, 2])
     out, state = result

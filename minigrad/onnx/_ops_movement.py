@@ -18,9 +18,29 @@ def _reshape(c):
     shape2 = c.op2.shape if c.op2 is not None else None
     target = dynamic_shape(c.op.shape, shape2, c.shape(0), "Reshape")
     ins = c.shape(0)
+    kind = c.op.name()[: -len("Backward0")]
+    if kind in ("Squeeze", "Unsqueeze"):  # as PyTorch emits squeeze/unsqueeze
+        axes = _squeezed(ins, c.op.shape) if kind == "Squeeze" else _squeezed(c.op.shape, ins)
+        # (a dynamic dim of size 1 in the example would be squeezed there only: ranks differ)
+        if axes is not None and (shape2 is None or len(shape2) == len(c.op.shape)):
+            return c.g.node(kind, [c.input(0), c.g.ints(axes)])
     if len(ins) > 2 and target[0] in (ins[0], 0) and target[1:] == [int(np.prod(ins[1:]))]:
         return c.g.node("Flatten", [c.input(0)], axis=1)  # flatten(1), as PyTorch emits it
     return c.g.node("Reshape", [c.input(0), c.g.ints(target)])
+
+
+def _squeezed(longer, shorter):
+    """The axes of ``longer`` that are size-1 dims dropped to give ``shorter``, or None."""
+    longer, shorter = list(longer), list(shorter)
+    axes, j = [], 0
+    for i, n in enumerate(longer):
+        if j < len(shorter) and shorter[j] == n:
+            j += 1
+        elif n == 1:
+            axes.append(i)
+        else:
+            return None
+    return axes if j == len(shorter) and axes else None
 
 
 @converter("Permute")

@@ -19,6 +19,8 @@ def optimize(g, outputs: list, fold: bool) -> None:
     _merge_resizes(g, set(outputs))
     if fold:
         _fold_constants(g, set(outputs))
+    _conv1d(g, set(outputs))
+    if fold:
         _fuse_conv_scale_shift(g, set(outputs))
     _drop_unused(g, outputs)
 
@@ -71,6 +73,65 @@ def _merge_resizes(g, outputs: set) -> None:
         drop.add(id(first))
         consts = _values(g)
     g.nodes[:] = [n for n in g.nodes if id(n) not in drop]
+
+
+def _conv1d(g, outputs: set) -> None:
+    """``Unsqueeze(2) → Conv (height-1 kernel) → Squeeze/Reshape to rank 3`` (how minigrad's
+    ``conv1d`` runs, as a 2-D convolution of height 1) as one 1-D ``Conv``, as PyTorch emits."""
+    consts, uses = _values(g), _consumers(g)
+    made = {o: n for n in g.nodes for o in n.output}
+    by_input = {}
+    for n in g.nodes:
+        for i in n.input:
+            by_input.setdefault(i, []).append(n)
+    drop = set()
+    for conv in g.nodes:
+        attrs = {a.name: g.helper.get_attribute_value(a) for a in conv.attribute}
+        if conv.op_type != "Conv" or len(attrs.get("kernel_shape", ())) != 2:
+            continue
+        x = _unsqueezed_at_2(g, made.get(conv.input[0]), consts)
+        w = _unsqueezed_at_2(g, made.get(conv.input[1]), consts)
+        if w is None and conv.input[1] in consts:  # a weight folded to (C_out, C_in, 1, k)
+            w = _array(g, consts[conv.input[1]])
+            w = g.initializer(g.fresh("conv_weight"), w[:, :, 0]) if w.shape[2] == 1 else None
+        after = by_input.get(conv.output[0], [])
+        if x is None or w is None or uses.get(conv.output[0]) != 1 or conv.output[0] in outputs:
+            continue
+        if not _back_to_rank_3(g, after[0], consts) or not _height_one(attrs):
+            continue
+        conv.input[0], conv.input[1] = x, w
+        conv.output[0] = after[0].output[0]
+        pads = attrs["pads"]
+        del conv.attribute[:]
+        conv.attribute.extend(
+            g.helper.make_attribute(k, v[1:] if k != "pads" else [pads[1], pads[3]])
+            if isinstance(v, list)
+            else g.helper.make_attribute(k, v)
+            for k, v in attrs.items()
+        )
+        drop.add(id(after[0]))
+    g.nodes[:] = [n for n in g.nodes if id(n) not in drop]
+
+
+def _unsqueezed_at_2(g, node, consts):
+    """The rank-3 value that ``node`` unsqueezes at axis 2, or None."""
+    if node is not None and node.op_type == "Unsqueeze" and node.input[1] in consts:
+        return node.input[0] if _array(g, consts[node.input[1]]).tolist() == [2] else None
+    return None
+
+
+def _back_to_rank_3(g, node, consts) -> bool:
+    if node.op_type == "Squeeze" and len(node.input) > 1 and node.input[1] in consts:
+        return _array(g, consts[node.input[1]]).tolist() == [2]
+    if node.op_type == "Reshape" and node.input[1] in consts:
+        return len(_array(g, consts[node.input[1]])) == 3
+    return False
+
+
+def _height_one(attrs) -> bool:
+    pads = attrs.get("pads", [0, 0, 0, 0])
+    firsts = [attrs.get(k, [1, 1])[0] for k in ("kernel_shape", "strides", "dilations")]
+    return firsts == [1, 1, 1] and pads[0] == pads[2] == 0
 
 
 def _fold_constants(g, outputs: set) -> None:
