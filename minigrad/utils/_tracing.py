@@ -51,7 +51,7 @@ def version(t) -> int:
     return counter.value if counter is not None else 0
 
 
-def trace(model, args: tuple, leaves: tuple = (), scopes: list | None = None, versions=None):
+def trace(model, args: tuple, leaves=(), scopes: list | None = None, versions=None, observe=None):
     """Run ``model(*args)`` and record what it computes.
 
     Floating-point input tensors are replaced by copies that require grad, so that every
@@ -68,6 +68,9 @@ def trace(model, args: tuple, leaves: tuple = (), scopes: list | None = None, ve
         versions: if a list, it receives, per record, the version of each tensor argument
             when the op read it and of the result when made, so that a caller can see values
             changed in place after they were traced.
+        observe: if given, called as ``observe(op, args, result)`` when each record is made,
+            while the Python frames that applied the op are still live (TensorBoard's graph
+            reads the names of the variables holding its inputs from them).
 
     Returns:
         ``(inputs, records, output)``: the input tensors actually passed (in ``args`` order,
@@ -92,6 +95,8 @@ def trace(model, args: tuple, leaves: tuple = (), scopes: list | None = None, ve
             versions.append((used, [version(t) for t in flatten(r)]))
         if scopes is not None:
             scopes.append("/".join(stack) or type(model).__name__)
+        if observe is not None:
+            observe(op, a, r)
 
     patched = []
     is_leaf = leaves if callable(leaves) else (lambda m: isinstance(m, leaves))
