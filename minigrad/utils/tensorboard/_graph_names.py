@@ -22,6 +22,11 @@ _ATEN_OF = {"conv1d": "_convolution", "conv2d": "_convolution", "conv3d": "_conv
             "conv_transpose3d": "_convolution", "tensor_softmax": "softmax"}  # fmt: skip
 
 
+# ops whose tensor inputs are one list (``torch.cat([a, b])``): a prim::ListConstruct first
+_LIST_OPS = {"cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
+             "column_stack", "block_diag", "cartesian_prod", "broadcast_tensors", "meshgrid"}  # fmt: skip
+
+
 class _Names:
     """Debug names, unique as ``torch::jit::Value::setDebugName`` makes them."""
 
@@ -124,6 +129,11 @@ class GraphBuilder:
         outs = self._group_outputs(group)
         shape = outs[0].shape if len(outs) == 1 else None
         scope = self.scopes[first]
+        if self.steps[first][1] in _LIST_OPS:  # their tensors come as one list value
+            key = self._new_value()
+            self._node(lambda n, s=scope: f"{s}/{n}", "prim::ListConstruct", keys, None, "{}",
+                       key)  # fmt: skip
+            keys = [key]
         key = self._new_value()
         self._node(lambda n, s=scope: f"{s}/{n}", self._aten(group, op, shape), keys, shape,
                    "{}", key)  # fmt: skip
@@ -181,7 +191,7 @@ class GraphBuilder:
             key = self._new_value()
             self._node(lambda n: f"{self.model_name}/{n}", "prim::TupleConstruct", keys,
                        None, "{}", key)  # fmt: skip
-            keys, shape = [key], None
+            keys, shape = [key], (1,)  # (PyTorch writes a tuple's shape as [1])
         else:
             shape = outs[0].shape
         out_key = self._new_value()

@@ -1,0 +1,202 @@
+"""``SummaryWriter.add_graph`` compared with PyTorch's for the same models: node names (JIT
+debug names and module scopes), ``aten::`` op names, inputs, parameter reads and output
+shapes, read back from the event files with TensorBoard's own reader."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import minigrad
+
+pytest.importorskip("tensorboard")
+torch = pytest.importorskip("torch")
+
+from minigrad.utils.tensorboard._graph import model_graph  # noqa: E402
+from minigrad.utils.tensorboard._summary import graph_def  # noqa: E402
+
+
+def _models(T):
+    """Models written once against a torch-like module ``T`` (minigrad or torch)."""
+    nn, F = T.nn, T.nn.functional
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = nn.Linear(4, 8), nn.Linear(8, 2)
+
+        def forward(self, x):
+            return self.fc2(F.relu(self.fc1(x)))
+
+    class CNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.bn, self.fc = nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Linear(8, 3)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.bn(self.conv(x))), 2)
+            return self.fc(T.flatten(x, 1))
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(nn.Linear(4, 4), nn.Tanh())
+
+        def forward(self, x):
+            return self.body(x) + x
+
+    class Nested(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.block, self.head = Block(), nn.Linear(4, 1)
+
+        def forward(self, x):
+            h = self.block(x)
+            return T.sigmoid(self.head(h * 2))
+
+    class Attention(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.qkv, self.proj = nn.Linear(8, 24), nn.Linear(8, 8)
+
+        def forward(self, x, mask):
+            q, k, v = self.qkv(x).chunk(3, dim=-1)
+            s = q @ k.transpose(-2, -1) / 4.0
+            s = s.masked_fill(mask.unsqueeze(1) == 0, float("-inf"))
+            return self.proj(T.softmax(s, dim=-1) @ v)
+
+    class UNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.down = nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+            self.up = nn.Upsample(scale_factor=2)
+            self.out = nn.Conv2d(6, 1, 1)
+
+        def forward(self, x):
+            return self.out(T.cat([self.up(self.down(x)), x], dim=1))
+
+    class TwoOutputs(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(3, 3)
+
+        def forward(self, x):
+            y = self.fc(x)
+            return y, F.log_softmax(y, dim=1)
+
+    return {
+        "mlp": (Net, [(2, 4)]),
+        "cnn_functional": (CNN, [(1, 1, 6, 6)]),
+        "nested_submodules": (Nested, [(3, 4)]),
+        "attention_chunk": (Attention, [(2, 4, 8), "mask"]),
+        "unet_upsample": (UNet, [(1, 2, 4, 4)]),
+        "two_outputs": (TwoOutputs, [(2, 3)]),
+    }
+
+
+def _arrays(spec):
+    rng = np.random.default_rng(0)
+    out = []
+    for s in spec:
+        if s == "mask":
+            mask = (rng.random((2, 4, 4)) > 0.3).astype(np.int64)
+            mask[..., 0] = 1
+            out.append(mask)
+        else:
+            out.append(rng.standard_normal(s).astype(np.float32))
+    return out
+
+
+def _pair(name):
+    """minigrad's and PyTorch's instance of model ``name`` (same weights) and inputs."""
+    make, spec = _models(minigrad)[name]
+    minigrad.manual_seed(0)
+    ours = make().eval()
+    theirs = _models(torch)[name][0]().eval()
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
+    arrays = _arrays(spec)
+    return (ours, tuple(minigrad.tensor(a) for a in arrays)), (
+        theirs,
+        tuple(map(torch.tensor, arrays)),
+    )
+
+
+_PLUMBING = ("prim::Constant", "prim::ListConstruct")  # PyTorch's op settings as graph values
+
+
+def _plain(name: str) -> str:
+    """A node name with the JIT's numeric value ids as ``#`` and its ``.N`` suffixes dropped
+    (their numbering follows the JIT's renames while it inlines, not only the final graph)."""
+    return re.sub(r"\.\d+$", "", re.sub(r"/\d+$", "/#", name))
+
+
+def _layout(nodes):
+    """(name, op, inputs, shape) per node, minus constants and the edges from them."""
+    dropped = {n.name for n in nodes if n.op in _PLUMBING}
+    out = []
+    for n in nodes:
+        if n.op in _PLUMBING:
+            continue
+        shapes = [[d.size for d in s.dim] for s in n.attr["_output_shapes"].list.shape]
+        ins = [_plain(i) for i in n.input if i not in dropped]
+        out.append((_plain(n.name), n.op, ins, shapes, n.attr["attr"].s))
+    return out
+
+
+def _torch_graph(model, args):
+    from torch.utils.tensorboard._pytorch_graph import graph
+
+    return graph(model, args)[0].node
+
+
+@pytest.mark.parametrize("name", sorted(_models(minigrad)))
+def test_graph_layout_names_ops_inputs_and_shapes_match_pytorchs(name):
+    (ours, args), (theirs, targs) = _pair(name)
+    got = _layout(graph_def(model_graph(ours, args)).node)
+    want = _layout(_torch_graph(theirs, targs))
+    assert got == want
+
+
+def test_debug_names_of_an_mlp_match_pytorchs_exactly_but_for_value_numbers():
+    (ours, args), (theirs, targs) = _pair("mlp")
+    got = [n.name for n in graph_def(model_graph(ours, args)).node]
+    want = [n.name for n in _torch_graph(theirs, targs)]
+    assert [re.sub(r"/\d+$", "/#", n) for n in got] == [re.sub(r"/\d+$", "/#", n) for n in want]
+    assert "Net/Linear[fc1]/input.1" in got and "Net/Linear[fc1]/weight/weight.1" in got
+    getattr_sources = {n.name: list(n.input) for n in graph_def(model_graph(ours, args)).node}
+    assert getattr_sources["Net/Linear[fc2]/bias/bias"] == ["Net/Linear[fc2]/weight/fc2"]
+
+
+def test_a_reassigned_input_and_functional_calls_are_named_as_the_jit_names_them():
+    (ours, args), _ = _pair("cnn_functional")
+    nodes = {n.name: n for n in graph_def(model_graph(ours, args)).node}
+    assert "input/x.1" in nodes  # x is reassigned in forward: the input becomes x.1
+    assert nodes["CNN/x"].op == "aten::max_pool2d"  # the value x holds then
+    assert nodes["CNN/input"].op == "aten::flatten"  # passed to Linear.forward(input)
+    bn = nodes["CNN/BatchNorm2d[bn]/input.3"]
+    assert bn.op == "aten::batch_norm"  # one node, aten's argument order
+    assert [i.rsplit("/", 1)[-1] for i in bn.input] == [
+        "input.1", "weight.3", "bias.3", "running_mean", "running_var"
+    ]  # fmt: skip
+
+
+def test_add_graph_event_reads_back_as_pytorchs(tmp_path):
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+    from tensorboard.compat.proto import graph_pb2
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+    def written(writer_cls, model, args, run):
+        with writer_cls(str(tmp_path / run)) as writer:
+            writer.add_graph(model, args)
+        (path,) = (tmp_path / run).iterdir()
+        events = [e for e in EventFileLoader(str(path)).Load() if e.HasField("graph_def")]
+        return graph_pb2.GraphDef.FromString(events[0].graph_def).node
+
+    (ours, args), (theirs, targs) = _pair("nested_submodules")
+    got = written(minigrad.utils.tensorboard.SummaryWriter, ours, args, "m")
+    want = written(TorchWriter, theirs, targs, "t")
+    assert _layout(got) == _layout(want)
+    # the scalar 2 PyTorch writes as a constant tensor; minigrad leaves Python numbers out
+    assert sum(n.op == "prim::Constant" for n in got) == 0
