@@ -41,6 +41,15 @@ def _consumers(g) -> dict:
     return uses
 
 
+def _readers(g) -> dict:
+    """value name -> the nodes that read it, in order."""
+    readers = {}
+    for n in g.nodes:
+        for i in n.input:
+            readers.setdefault(i, []).append(n)
+    return readers
+
+
 def _reduce_mean(g) -> None:
     """``ReduceSum(x)/n`` with n the number of summed elements (minigrad's mean) as one
     ``ReduceMean``, the node PyTorch emits for ``mean``."""
@@ -80,10 +89,7 @@ def _conv1d(g, outputs: set) -> None:
     ``conv1d`` runs, as a 2-D convolution of height 1) as one 1-D ``Conv``, as PyTorch emits."""
     consts, uses = _values(g), _consumers(g)
     made = {o: n for n in g.nodes for o in n.output}
-    by_input = {}
-    for n in g.nodes:
-        for i in n.input:
-            by_input.setdefault(i, []).append(n)
+    by_input = _readers(g)
     drop = set()
     for conv in g.nodes:
         attrs = {a.name: g.helper.get_attribute_value(a) for a in conv.attribute}
@@ -157,10 +163,7 @@ def _fuse_conv_scale_shift(g, outputs: set) -> None:
     """``Conv → Mul(s) → Add(t)`` with per-channel constants (an eval-mode BatchNorm after
     folding) as one ``Conv`` with weight ``W·s`` and bias ``b·s + t``."""
     consts, uses = _values(g), _consumers(g)
-    by_input = {}
-    for n in g.nodes:
-        for i in n.input:
-            by_input.setdefault(i, []).append(n)
+    by_input = _readers(g)
     drop = set()
     for conv in g.nodes:
         if conv.op_type != "Conv" or conv.input[1] not in consts or uses.get(conv.output[0]) != 1:

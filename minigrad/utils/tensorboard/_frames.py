@@ -17,9 +17,7 @@ import inspect
 import os
 import sys
 
-import minigrad
-
-_PACKAGE = os.path.dirname(os.path.abspath(minigrad.__file__)) + os.sep
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) + os.sep
 _MODULES = os.path.join(_PACKAGE, "nn", "modules") + os.sep
 _FUNCTIONAL = os.path.join(_PACKAGE, "nn", "functional") + os.sep
 _TRACING = (os.path.join(_PACKAGE, "utils", "_tracing.py"), os.path.dirname(__file__) + os.sep)
