@@ -77,6 +77,15 @@ def _models(T):
         def forward(self, x):
             return self.out(T.cat([self.up(self.down(x)), x], dim=1))
 
+    class NormMLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.norm, self.fc2 = nn.Linear(4, 8), nn.LayerNorm(8), nn.Linear(8, 2)
+            self.drop = nn.Dropout(0.1)
+
+        def forward(self, x):
+            return self.fc2(self.drop(F.gelu(self.norm(self.fc1(x)))))
+
     class TwoOutputs(nn.Module):
         def __init__(self):
             super().__init__()
@@ -93,6 +102,7 @@ def _models(T):
         "attention_chunk": (Attention, [(2, 4, 8), "mask"]),
         "unet_upsample": (UNet, [(1, 2, 4, 4)]),
         "two_outputs": (TwoOutputs, [(2, 3)]),
+        "layernorm_gelu_dropout": (NormMLP, [(2, 4)]),
     }
 
 

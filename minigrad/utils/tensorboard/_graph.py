@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import re
 
-from .._tracing import as_args, flatten, trace
+from .._tracing import ModuleCall, as_args, flatten, trace
 from ._frames import argument_positions, aten_call, debug_name, entry, op_frames
 
 # minigrad op labels whose ATen name is not the label in snake_case
@@ -68,13 +68,19 @@ def model_graph(model, input_to_model) -> list:
     scopes, steps = [], []
 
     def observe(op, op_args, result):
+        if isinstance(op, ModuleCall):  # a dropout layer: its first parameter names its input
+            first = _input_names(op.module, 1, type(op.module).forward)[0]  # (unbound: self)
+            names = {id(t): first for t in flatten(list(op_args))[:1]}
+            steps.append((None, _DROPOUT[type(op.module).__name__], names, {}))
+            return
         frames = op_frames()
         frame, name = entry(frames)
         name = aten_call(frame, name)
         names = {id(t): debug_name(t, frames) for t in flatten(list(op_args))}
         steps.append((frame, name, names, argument_positions(frame)))
 
-    inputs, records, output = trace(model, args, scopes=scopes, observe=observe)
+    inputs, records, output = trace(model, args, leaves=_is_dropout, scopes=scopes, observe=observe)
+    scopes[:] = [_leaf_scope(model, op, scope) for (op, _, _), scope in zip(records, scopes)]
     try:
         g = GraphBuilder(model, _param_paths(model), records, scopes, steps)
         return g.build(inputs, _input_names(model, len(inputs)), output)
@@ -82,11 +88,36 @@ def model_graph(model, input_to_model) -> list:
         steps.clear()  # (the frames, and the tensors their locals hold)
 
 
-def _input_names(model, count: int) -> list:
+# Dropout layers: one ATen op each, recorded by PyTorch in eval mode too (where minigrad
+# applies no op), so they are traced as leaves
+_DROPOUT = {"Dropout": "dropout", "Dropout1d": "feature_dropout", "Dropout2d": "feature_dropout",
+            "Dropout3d": "feature_dropout", "AlphaDropout": "alpha_dropout",
+            "FeatureAlphaDropout": "feature_alpha_dropout"}  # fmt: skip
+
+
+def _is_dropout(module) -> bool:
+    return type(module).__name__ in _DROPOUT and type(module).__module__.startswith("minigrad.")
+
+
+def _leaf_scope(model, op, scope: str) -> str:
+    """A leaf layer's own scope (its ops ran in it): ``MLP/Dropout[drop]``."""
+    if not isinstance(op, ModuleCall):
+        return scope
+    for name, m in model.named_modules():
+        if m is op.module:
+            return _module_paths(model)[name]
+    return scope
+
+
+def _input_names(model, count: int, forward=None) -> list:
     """The model's ``forward`` parameter names (PyTorch's input debug names), else input_k."""
     try:
-        params = inspect.signature(getattr(model, "forward", model)).parameters.values()
-        names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        params = inspect.signature(forward or getattr(model, "forward", model)).parameters
+        names = [
+            p.name
+            for p in params.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ][1 if forward is not None else 0 :]
     except (TypeError, ValueError):
         names = []
     return [names[i] if i < len(names) else f"input_{i}" for i in range(count)]

@@ -110,8 +110,7 @@ class GraphBuilder:
     def _group_node(self, group) -> None:
         first, last = group[0], group[-1]
         op, _, result = self.records[last]
-        inside = {id(t) for k in group for t in flatten(self.records[k][2])}
-        inside |= {id(t._data) for k in group for t in flatten(self.records[k][2])}
+        inside = set()  # the values made by the group's records so far
         ins = []  # (position in the call, first use, tensor, record)
         for k in group:
             for t in flatten(list(self.records[k][1])):
@@ -119,6 +118,7 @@ class GraphBuilder:
                     if all(id(t) != id(other) for _, _, other, _ in ins):
                         at = self.steps[first][3].get(id(t), len(ins) + 1000)
                         ins.append((at, len(ins), t, k))
+            inside.update(i for t in flatten(self.records[k][2]) for i in (id(t), id(t._data)))
         getattrs_at = len(self.nodes)
         keys = [
             self._input_key(t, self.steps[k][2].get(id(t)), self.scopes[k])
@@ -158,8 +158,8 @@ class GraphBuilder:
 
     def _aten(self, group, op, shape) -> str:
         name = self.steps[group[0]][1]
-        if isinstance(op, ModuleCall):  # pragma: no cover - no leaves are traced here
-            return aten_name(type(op.module).__name__, None)
+        if isinstance(op, ModuleCall):  # a dropout layer
+            return "aten::" + name
         if name is None or len(group) == 1 and name in ("__getitem__", "slice"):
             label = self.records[group[-1]][0].label()
             return aten_name(label, None if shape is None else len(shape))
