@@ -160,9 +160,14 @@ class GraphBuilder:
         name = self.steps[group[0]][1]
         if isinstance(op, ModuleCall):  # a dropout layer
             return "aten::" + name
-        if name is None or len(group) == 1 and name in ("__getitem__", "slice"):
-            label = self.records[group[-1]][0].label()
-            return aten_name(label, None if shape is None else len(shape))
+        if name in ("slice", "getitem"):  # x[...]: PyTorch's op for the kind of index
+            key = getattr(op, "key", ())
+            key = key if isinstance(key, tuple) else (key,)
+            if any(hasattr(k, "shape") for k in key):
+                return "aten::index"
+            return "aten::select" if any(isinstance(k, int) for k in key) else "aten::slice"
+        if name is None:
+            return aten_name(op.label(), None if shape is None else len(shape))
         return "aten::" + _ATEN_OF.get(name, name)
 
     def _input_key(self, t, debug, scope):
