@@ -210,3 +210,21 @@ def test_add_graph_event_reads_back_as_pytorchs(tmp_path):
     assert _layout(got) == _layout(want)
     # the scalar 2 PyTorch writes as a constant tensor; minigrad leaves Python numbers out
     assert sum(n.op == "prim::Constant" for n in got) == 0
+
+
+def test_indexing_is_select_slice_or_index_and_dropout_a_node_in_eval_mode():
+    class Pick(minigrad.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.drop = minigrad.nn.Dropout(0.5)
+
+        def forward(self, x):
+            return x[:, 0] + x[:, 1:3].sum(1) + self.drop(x[minigrad.tensor([1, 0])]).sum(1)
+
+    nodes = model_graph(Pick().eval(), minigrad.randn(2, 4))
+    ops = [op for _, op, *_ in nodes if op.startswith("aten::")]
+    assert ops == ["aten::select", "aten::slice", "aten::sum", "aten::add", "aten::index",
+                   "aten::dropout", "aten::sum", "aten::add"]  # fmt: skip
+    # the rows picked are first used in Dropout.forward(input): named input, as the JIT does
+    dropout = next(n for n in nodes if n[1] == "aten::dropout")
+    assert dropout[2] == ["Pick/input"] and dropout[3] == (2, 4)
