@@ -5,6 +5,7 @@ shapes, read back from the event files with TensorBoard's own reader."""
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -86,6 +87,17 @@ def _models(T):
         def forward(self, x):
             return self.fc2(self.drop(F.gelu(self.norm(self.fc1(x)))))
 
+    class Recurrent(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = nn.GRU(3, 4, num_layers=2, batch_first=True)
+            self.lstm = nn.LSTM(4, 2, bidirectional=True)
+
+        def forward(self, x, h0, c0):
+            out, h = self.gru(x, h0)
+            y, _ = self.lstm(out.transpose(0, 1), (c0, c0))
+            return y
+
     class TwoOutputs(nn.Module):
         def __init__(self):
             super().__init__()
@@ -103,6 +115,7 @@ def _models(T):
         "unet_upsample": (UNet, [(1, 2, 4, 4)]),
         "two_outputs": (TwoOutputs, [(2, 3)]),
         "layernorm_gelu_dropout": (NormMLP, [(2, 4)]),
+        "gru_lstm_with_states": (Recurrent, [(2, 5, 3), (2, 2, 4), (2, 2, 2)]),
     }
 
 
@@ -143,14 +156,22 @@ def _plain(name: str) -> str:
 
 
 def _layout(nodes):
-    """(name, op, inputs, shape) per node, minus constants and the edges from them."""
+    """(name, op, inputs, shape) per node, minus constants and the edges from them, and with
+    the tuple PyTorch packs and unpacks around a submodule returning one (an RNN) seen
+    through: an unpacked value is the packed one."""
     dropped = {n.name for n in nodes if n.op in _PLUMBING}
+    packed = {n.name: list(n.input) for n in nodes if n.op == "prim::TupleConstruct"}
+    unpacked, seen = {}, {}
+    for n in nodes:
+        if n.op == "prim::TupleUnpack":
+            k = seen[n.input[0]] = seen.get(n.input[0], -1) + 1
+            unpacked[n.name] = packed[n.input[0]][k]
     out = []
     for n in nodes:
-        if n.op in _PLUMBING:
+        if n.op in _PLUMBING or n.name in unpacked or n.name in seen:
             continue
         shapes = [[d.size for d in s.dim] for s in n.attr["_output_shapes"].list.shape]
-        ins = [_plain(i) for i in n.input if i not in dropped]
+        ins = [_plain(unpacked.get(i, i)) for i in n.input if i not in dropped]
         out.append((_plain(n.name), n.op, ins, shapes, n.attr["attr"].s))
     return out
 
@@ -158,7 +179,9 @@ def _layout(nodes):
 def _torch_graph(model, args):
     from torch.utils.tensorboard._pytorch_graph import graph
 
-    return graph(model, args)[0].node
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (the JIT's TracerWarnings on PyTorch's RNN checks)
+        return graph(model, args)[0].node
 
 
 @pytest.mark.parametrize("name", sorted(_models(minigrad)))

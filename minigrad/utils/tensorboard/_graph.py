@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import re
 
+from ...nn.modules.rnn import RNNBase
 from .._tracing import ModuleCall, as_args, flatten, trace
 from ._frames import argument_positions, aten_call, debug_name, entry, op_frames
 
@@ -68,10 +69,11 @@ def model_graph(model, input_to_model) -> list:
     scopes, steps = [], []
 
     def observe(op, op_args, result):
-        if isinstance(op, ModuleCall):  # a dropout layer: its first parameter names its input
-            first = _input_names(op.module, 1, type(op.module).forward)[0]  # (unbound: self)
-            names = {id(t): first for t in flatten(list(op_args))[:1]}
-            steps.append((None, _DROPOUT[type(op.module).__name__], names, {}))
+        if isinstance(op, ModuleCall):  # a layer that is one ATen op: its parameters name
+            params = _input_names(op.module, 2, type(op.module).forward)  # (unbound: self)
+            tensors = flatten(list(op_args))
+            names = {id(t): params[min(i, 1)] for i, t in enumerate(tensors)}
+            steps.append((None, _leaf_op(op.module), names, {}))
             return
         frames = op_frames()
         frame, name = entry(frames)
@@ -79,7 +81,7 @@ def model_graph(model, input_to_model) -> list:
         names = {id(t): debug_name(t, frames) for t in flatten(list(op_args))}
         steps.append((frame, name, names, argument_positions(frame)))
 
-    inputs, records, output = trace(model, args, leaves=_is_dropout, scopes=scopes, observe=observe)
+    inputs, records, output = trace(model, args, leaves=_is_leaf, scopes=scopes, observe=observe)
     scopes[:] = [_leaf_scope(model, op, scope) for (op, _, _), scope in zip(records, scopes)]
     try:
         g = GraphBuilder(model, _param_paths(model), records, scopes, steps)
@@ -89,14 +91,21 @@ def model_graph(model, input_to_model) -> list:
 
 
 # Dropout layers: one ATen op each, recorded by PyTorch in eval mode too (where minigrad
-# applies no op), so they are traced as leaves
+# applies no op), so they are traced as leaves, as the recurrent layers are
 _DROPOUT = {"Dropout": "dropout", "Dropout1d": "feature_dropout", "Dropout2d": "feature_dropout",
             "Dropout3d": "feature_dropout", "AlphaDropout": "alpha_dropout",
             "FeatureAlphaDropout": "feature_alpha_dropout"}  # fmt: skip
 
 
-def _is_dropout(module) -> bool:
-    return type(module).__name__ in _DROPOUT and type(module).__module__.startswith("minigrad.")
+def _is_leaf(module) -> bool:
+    """Dropout layers, and the recurrent layers (one ``aten::lstm``/``gru``/``rnn_tanh``)."""
+    if not type(module).__module__.startswith("minigrad."):
+        return False
+    return type(module).__name__ in _DROPOUT or isinstance(module, RNNBase)
+
+
+def _leaf_op(module) -> str:
+    return module.mode.lower() if isinstance(module, RNNBase) else _DROPOUT[type(module).__name__]
 
 
 def _leaf_scope(model, op, scope: str) -> str:

@@ -119,6 +119,7 @@ class GraphBuilder:
                         at = self.steps[first][3].get(id(t), len(ins) + 1000)
                         ins.append((at, len(ins), t, k))
             inside.update(i for t in flatten(self.records[k][2]) for i in (id(t), id(t._data)))
+        scope = self.scopes[first]
         getattrs_at = len(self.nodes)
         keys = [
             self._input_key(t, self.steps[k][2].get(id(t)), self.scopes[k])
@@ -128,22 +129,45 @@ class GraphBuilder:
         self.nodes[getattrs_at:] = self.nodes[getattrs_at:][::-1]
         outs = self._group_outputs(group)
         shape = outs[0].shape if len(outs) == 1 else None
-        scope = self.scopes[first]
+        if isinstance(op, ModuleCall) and hasattr(op.module, "_flat_weights_names"):
+            if op.module.mode == "LSTM" and len(keys) > 1:  # (h_0, c_0) as one list
+                keys[1:] = [self._list(keys[1:], scope)]
+            keys.append(self._weights_list(op.module, scope))
         if self.steps[first][1] in _LIST_OPS:  # their tensors come as one list value
-            key = self._new_value()
-            self._node(lambda n, s=scope: f"{s}/{n}", "prim::ListConstruct", keys, None, "{}",
-                       key)  # fmt: skip
-            keys = [key]
+            keys = [self._list(keys, scope)]
         key = self._new_value()
         self._node(lambda n, s=scope: f"{s}/{n}", self._aten(group, op, shape), keys, shape,
                    "{}", key)  # fmt: skip
         if len(outs) == 1:
             self._bind(outs[0], key)
             return
+        if isinstance(op, ModuleCall):  # one node per output, as PyTorch's graph shows them
+            self._bind(outs[0], key)
+            self.nodes[-1][3] = tuple(outs[0].shape)
+            for t in outs[1:]:
+                self._bind(t, self._new_value())
+                self._node(lambda n, s=scope: f"{s}/{n}", self.nodes[-1][1], keys, t.shape,
+                           "{}", self._key(t))  # fmt: skip
+            return
         for t in outs:  # a list of tensors (chunk, split): PyTorch unpacks it, one node each
             self._bind(t, self._new_value())
             self._node(lambda n, s=scope: f"{s}/{n}", "prim::ListUnpack", [key], t.shape, "{}",
                        self._key(t))  # fmt: skip
+
+    def _weights_list(self, module, scope):
+        """A recurrent layer's weights as PyTorch passes them: one ``prim::ListConstruct`` of
+        their ``prim::GetAttr`` reads (made last to first)."""
+        at = len(self.nodes)
+        weights = [getattr(module, w) for w in module._flat_weights_names]
+        listed = [self._input_key(w, None, scope) for w in weights]
+        self.nodes[at:] = self.nodes[at:][::-1]
+        return self._list(listed, scope)
+
+    def _list(self, keys, scope):
+        """A ``prim::ListConstruct`` of the values ``keys``; its value's key."""
+        key = self._new_value()
+        self._node(lambda n, s=scope: f"{s}/{n}", "prim::ListConstruct", keys, None, "{}", key)
+        return key
 
     def _group_outputs(self, group) -> list:
         """The tensors a group's records make that are used after it (or are the output)."""
@@ -158,7 +182,7 @@ class GraphBuilder:
 
     def _aten(self, group, op, shape) -> str:
         name = self.steps[group[0]][1]
-        if isinstance(op, ModuleCall):  # a dropout layer
+        if isinstance(op, ModuleCall):  # a dropout or recurrent layer
             return "aten::" + name
         if name in ("slice", "getitem"):  # x[...]: PyTorch's op for the kind of index
             key = getattr(op, "key", ())
