@@ -488,6 +488,12 @@ class Node:
         if self._released:
             self._raise_released()
         saved_cls, hooked_cls = SavedTensor, _saved_hooks.HookedSavedTensor
+        entries = self._saved
+        for s in entries:
+            if type(s) is saved_cls or type(s) is hooked_cls:
+                break
+        else:  # numbers and None only (``x * 2`` keeps the 2): nothing to unpack
+            return entries
         if self._unpack_order is not None:  # hooks see PyTorch's order (other before self)
             saved = list(self._saved)
             for i in self._unpack_order:
@@ -496,7 +502,7 @@ class Node:
                     saved[i] = s.unpack(self, i)
             return tuple(saved)
         saved = []  # a loop: this runs once per node of a backward
-        for i, s in enumerate(self._saved):
+        for i, s in enumerate(entries):
             kind = type(s)
             if kind is saved_cls and s.output_nr is None and s.counter.value == s.version:
                 saved.append(s.tensor)  # an unchanged input: SavedTensor.unpack's common case

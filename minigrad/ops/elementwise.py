@@ -152,6 +152,14 @@ def unary(op: Op, x, floating: bool = True):
 
 
 def binary(op: Op, a, b, floating: bool = False):
+    tensor_cls = graph.Tensor
+    if isinstance(a, tensor_cls):  # _already_promoted's commonest cases, without its calls:
+        kind = a._data.dtype.kind  # a NumPy float tensor with a Python float or a tensor of
+        if kind == "f":  # its dtype (is_floating's first test)
+            if type(b) is float:
+                return op(a, b)
+            if isinstance(b, tensor_cls) and b._data.dtype == a._data.dtype:
+                return op(a, b)
     if _already_promoted(a, b, floating):  # promote's first check, without its call
         return op(a, b)
     try:
@@ -243,7 +251,10 @@ class Mul(Op):
     supports_complex = True
 
     def forward(self, a, b):
-        if type(b) in _NUMBERS or type(a) in _NUMBERS:  # (a size-1 dim's stride: as a + 1)
+        if type(b) in _NUMBERS:  # (a size-1 dim's stride: as a + 1)
+            if a.dtype.itemsize == 2:  # float16/bfloat16 (or int16): _opmath decides
+                return pair_layout(self.xp, _opmath(operator.mul, a, b), a, b)
+        elif type(a) in _NUMBERS:
             return pair_layout(self.xp, _opmath(operator.mul, a, b), a, b)
         return pair_layout(self.xp, a * b, a, b)
 
@@ -573,6 +584,8 @@ _COMPARE_METHODS = {
 
 def add(input, other, alpha=1):
     """``input + alpha * other`` (PyTorch's argument names, so ``x.add(other=y)`` works)."""
+    if alpha == 1 if type(alpha) is int else False:  # ``a + b``: none of the checks below
+        return binary(Add(), input, other)
     if type(alpha) is not int:
         other, alpha = _number_first("add", other, alpha)
         check_alpha(alpha, "alpha", input, other)
