@@ -263,11 +263,19 @@ class Mul(Op):
         if gz._data.dtype.kind == "c":
             a, b = conjugates(a, b)
         edge_a, edge_b = self.edges  # (needs_input_grad, without its call)
-        return self.formula(_mul_vjp, gz, a, b, edge_a is not None, edge_b is not None)
+        if edge_b is None:  # one factor needs a gradient (``x * 2``, ``x * mask``): one product
+            return self.formula(_scaled_vjp, gz, b), None
+        if edge_a is None:
+            return None, self.formula(_scaled_vjp, gz, a)
+        return self.formula(_mul_vjp, gz, a, b)
 
 
-def _mul_vjp(ns, gz, a, b, need_a, need_b):
-    return (gz * b if need_a else None), (gz * a if need_b else None)
+def _scaled_vjp(ns, gz, factor):
+    return gz * factor
+
+
+def _mul_vjp(ns, gz, a, b):
+    return gz * b, gz * a
 
 
 class Div(Op):
