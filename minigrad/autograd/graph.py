@@ -453,8 +453,8 @@ class Node:
                 self._unpack_order = order
             return
         saved = []  # a loop, not a comprehension: this runs once per recorded op
-        for t in tensors:
-            if isinstance(t, tensor_cls):
+        for t in tensors:  # (None first: isinstance of a non-tensor is slow, Tensor having a
+            if t is not None and isinstance(t, tensor_cls):  # metaclass)
                 t = SavedTensor(t, t._output_nr if t.grad_fn is self else None)
             saved.append(t)
         self._saved = tuple(saved)
