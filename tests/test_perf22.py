@@ -221,3 +221,20 @@ def test_hooks_run_in_pytorch_order_on_a_diamond():
         return calls, x.grad.tolist()
 
     assert run(minigrad) == run(torch)
+
+
+def test_engine_hook_tests_start_with_the_first_registered_hook(monkeypatch):
+    from minigrad.autograd import graph
+
+    monkeypatch.setattr(graph, "hooked", False)  # as in a process that has registered none
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    ((x * 2.0) + 1.0).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0] and graph.hooked is False
+    seen = []
+    y = x * 3.0
+    y.register_hook(lambda g: seen.append(g.tolist()) or g * 10)  # a node's pre-hook
+    y.grad_fn.register_hook(lambda gi, go: seen.append("post"))
+    assert graph.hooked is True
+    x.grad = None
+    y.sum().backward()
+    assert seen == [[1.0, 1.0], "post"] and x.grad.tolist() == [30.0, 30.0]

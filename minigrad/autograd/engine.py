@@ -457,12 +457,12 @@ def _walk_all(order, buffers, retain_graph, create_graph, accumulate) -> None:
         grads = buffers.pop(node, None)
         if grads is None:
             continue
-        if node.pre_hooks:
+        if graph.hooked and node.pre_hooks:  # (no hook anywhere yet: no attribute reads)
             _run_prehooks(node, grads)
         if type(node) is accumulate_cls:
             if accumulate and grads[0] is not None:
                 node.accumulate(grads[0], create_graph)
-            if node.post_hooks:
+            if graph.hooked and node.post_hooks:
                 _run_posthooks(node, (), grads)
             continue
         try:
@@ -494,7 +494,7 @@ def _run_node(node, grads, buffers, needed, retain_graph, plain) -> None:
             input_grads = tuple(input_grads)
         if len(input_grads) < n:
             n = len(input_grads)
-    if node.post_hooks:  # (its hooks' results are checked to be one per gradient, a tuple)
+    if graph.hooked and node.post_hooks:  # (results checked: one per gradient, a tuple)
         input_grads = _run_posthooks(node, input_grads, grads)
     metas = node.input_meta
     if len(metas) < n:  # zip's count, without building zip and enumerate objects per node

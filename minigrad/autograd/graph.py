@@ -362,6 +362,12 @@ _SCALAR_ARGUMENT_NODES = frozenset(
 )
 
 
+# True once a hook has been registered on any node (Node.register_prehook / register_hook,
+# which Tensor.register_hook and retain_grad use): until then the engine skips its two hook
+# tests per node, reads of class attributes that CPython 3.11 does not specialize.
+hooked = False
+
+
 class Node:
     """One recorded operation: computes the gradients of its inputs from its outputs'.
 
@@ -560,6 +566,8 @@ class Node:
         or None per output) runs before this node's backward, after the tensors' hooks, and
         may return replacement gradients. With ``output_nr`` (how ``Tensor.register_hook``
         uses it) ``hook(grad)`` sees that output's gradient alone."""
+        global hooked
+        hooked = True
         if self.pre_hooks is None:
             self.pre_hooks = {}
         handle = RemovableHandle(self.pre_hooks)
@@ -569,6 +577,8 @@ class Node:
     def register_hook(self, hook):
         """PyTorch's ``Node.register_hook``: ``hook(grad_inputs, grad_outputs)`` (tuples) runs
         after this node's backward and may return replacement ``grad_inputs``."""
+        global hooked
+        hooked = True
         if self.post_hooks is None:
             self.post_hooks = {}
         handle = RemovableHandle(self.post_hooks)
