@@ -17,23 +17,29 @@ class OneHotCategorical(Distribution):
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         self._categorical = Categorical(probs, logits, validate_args=False)
-        self.probs, self.logits = self._categorical.probs, self._categorical.logits
         super().__init__(
-            self._categorical.batch_shape, self.probs.shape[-1:], validate_args=validate_args
+            self._categorical.batch_shape,
+            self._categorical.param_shape[-1:],
+            validate_args=validate_args,
         )
 
     def expand(self, batch_shape, _instance=None):
         """The underlying :class:`Categorical` broadcast to ``batch_shape`` (views)."""
         categorical = self._categorical.expand(batch_shape)
-        return self._expanded(
-            batch_shape, _instance, _categorical=categorical, probs=categorical.probs,
-            logits=categorical.logits,
-        )  # fmt: skip
+        return self._expanded(batch_shape, _instance, _categorical=categorical)
+
+    @property
+    def probs(self):
+        return self._categorical.probs
+
+    @property
+    def logits(self):
+        return self._categorical.logits
 
     @property
     def param_shape(self):
         """The shape of ``probs`` (and of ``logits``)."""
-        return self.probs.shape
+        return self._categorical.param_shape
 
     @property
     def mean(self):

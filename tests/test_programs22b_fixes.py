@@ -1,0 +1,93 @@
+"""Regression tests for the minigrad bugs that the twenty-second round of PyTorch programs (b:
+reinforcement learning and world models) brought up, each checked against PyTorch."""
+
+import pytest
+
+import minigrad
+
+torch = pytest.importorskip("torch")
+
+FAMILIES = [  # (constructor, keyword arguments): each takes probs or logits
+    ("Bernoulli", {}),
+    ("Geometric", {}),
+    ("Binomial", {"total_count": 5}),
+    ("Categorical", {}),
+    ("OneHotCategorical", {}),
+    ("OneHotCategoricalStraightThrough", {}),
+    ("ContinuousBernoulli", {}),
+    ("RelaxedBernoulli", {"temperature": 0.5}),
+    ("RelaxedOneHotCategorical", {"temperature": 0.5}),
+]
+
+
+def _make(lib, name, kwargs, which):
+    value = lib.tensor([[0.3, 0.6], [0.1, 0.2]])
+    return getattr(lib.distributions, name)(**kwargs, **{which: value})
+
+
+def _repr(d):
+    return repr(d).replace("minigrad", "torch")
+
+
+@pytest.mark.parametrize("which", ["probs", "logits"])
+@pytest.mark.parametrize("name,kwargs", FAMILIES)
+def test_repr_shows_only_the_given_parametrization_until_the_other_is_used(name, kwargs, which):
+    """PyTorch stores the one of probs/logits that was given and derives the other lazily, so
+    ``print(Categorical(logits=...))`` shows ``logits`` alone (minigrad computed both at
+    once and printed both; OneHotCategorical printed them where PyTorch prints neither)."""
+    ours, theirs = _make(minigrad, name, kwargs, which), _make(torch, name, kwargs, which)
+    assert _repr(ours) == _repr(theirs)
+    wider = (3, *theirs.batch_shape)
+    assert _repr(ours.expand(wider)) == _repr(theirs.expand(wider))
+    ours.probs, ours.logits, theirs.probs, theirs.logits  # noqa: B018 - derives the other one
+    assert _repr(ours) == _repr(theirs)
+    assert sorted(k for k in vars(ours) if not k.startswith("_")) == sorted(
+        k for k in vars(theirs) if not k.startswith("_")
+    )
+
+
+def test_lazily_derived_parameter_has_pytorchs_values_and_gradient():
+    logits = minigrad.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    d = minigrad.distributions.Categorical(logits=logits)
+    assert "probs" not in vars(d)
+    d.entropy().backward()
+    expected = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    torch.distributions.Categorical(logits=expected).entropy().backward()
+    assert d.probs.tolist() == pytest.approx(expected.softmax(-1).tolist(), rel=1e-6)
+    assert logits.grad.tolist() == pytest.approx(expected.grad.tolist(), rel=1e-5, abs=1e-7)
+    assert d.probs is d.probs  # computed once, then stored on the instance
+
+
+def test_one_hot_categorical_still_validates_its_parameters():
+    with pytest.raises(ValueError, match="probs"):
+        minigrad.distributions.OneHotCategorical(probs=minigrad.tensor([-0.5, 1.5]))
+    with pytest.raises(ValueError, match="probs"):
+        torch.distributions.OneHotCategorical(probs=torch.tensor([-0.5, 1.5]))
+
+
+def test_binomial_given_logits_keeps_them_and_clamps_derived_logits():
+    ours = minigrad.distributions.Binomial(3, logits=minigrad.tensor([0.25, -2.0]))
+    theirs = torch.distributions.Binomial(3, logits=torch.tensor([0.25, -2.0]))
+    assert _repr(ours) == _repr(theirs)
+    assert ours.probs.tolist() == pytest.approx(theirs.probs.tolist(), rel=1e-6)
+    edge = minigrad.distributions.Binomial(3, probs=minigrad.tensor([0.0, 1.0]))
+    edge_t = torch.distributions.Binomial(3, probs=torch.tensor([0.0, 1.0]))
+    assert edge.logits.tolist() == pytest.approx(edge_t.logits.tolist())  # finite, as PyTorch
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda D, t: D.Kumaraswamy(t(1.0), t(2.0)),
+        lambda D, t: D.TransformedDistribution(D.Normal(t(0.0), t(1.0)), [D.ExpTransform()]),
+        lambda D, t: D.LogNormal(t(0.0), t(1.0)),
+        lambda D, t: D.Pareto(t(1.0), t(2.0)),
+    ],
+)
+def test_transformed_families_print_their_stored_parameters(make):
+    """A TransformedDistribution prints as any Distribution (its stored arg_constraints
+    parameters): ``Kumaraswamy(concentration1: 1.0, concentration0: 2.0)``; minigrad printed
+    every transformed family as ``Name()``."""
+    ours = make(minigrad.distributions, minigrad.tensor)
+    theirs = make(torch.distributions, torch.tensor)
+    assert _repr(ours) == _repr(theirs)
