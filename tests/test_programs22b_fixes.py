@@ -91,3 +91,26 @@ def test_transformed_families_print_their_stored_parameters(make):
     ours = make(minigrad.distributions, minigrad.tensor)
     theirs = make(torch.distributions, torch.tensor)
     assert _repr(ours) == _repr(theirs)
+
+
+@pytest.mark.parametrize("name", ["OneHotCategorical", "OneHotCategoricalStraightThrough"])
+@pytest.mark.parametrize("expand", [True, False])
+def test_one_hot_categorical_enumerates_its_support(name, expand):
+    """``has_enumerate_support`` is True and PyTorch lists the K one-hot vectors (exact
+    inference over a discrete latent, as in a Dreamer-style ELBO); minigrad raised
+    NotImplementedError."""
+    logits = [[0.2, -1.0, 0.5], [1.0, 0.0, 0.0]]
+    ours = getattr(minigrad.distributions, name)(logits=minigrad.tensor(logits))
+    theirs = getattr(torch.distributions, name)(logits=torch.tensor(logits))
+    values, expected = ours.enumerate_support(expand), theirs.enumerate_support(expand)
+    assert values.tolist() == expected.tolist() and values.dtype.is_floating_point
+    assert ours.log_prob(values).flatten().tolist() == pytest.approx(
+        theirs.log_prob(expected).flatten().tolist()
+    )
+
+
+def test_logit_relaxed_bernoulli_has_param_shape():
+    ours = minigrad.distributions.relaxed_bernoulli.LogitRelaxedBernoulli(
+        minigrad.tensor(0.5), logits=minigrad.zeros(2, 3)
+    )
+    assert tuple(ours.param_shape) == (2, 3)

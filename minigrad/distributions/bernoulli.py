@@ -24,11 +24,6 @@ class Bernoulli(ProbsOrLogits, ExponentialFamily):
         return self._expanded(batch_shape, _instance, **self._given_expanded(batch_shape))
 
     @property
-    def param_shape(self):
-        """The shape of ``probs`` (and of ``logits``)."""
-        return self._param.shape
-
-    @property
     def mean(self):
         return self.probs
 

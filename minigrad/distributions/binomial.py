@@ -40,11 +40,6 @@ class Binomial(ProbsOrLogits, Distribution):
         return constraints.integer_interval(0, self.total_count)
 
     @property
-    def param_shape(self):
-        """The shape of ``probs`` (and of ``logits``)."""
-        return self._param.shape
-
-    @property
     def mean(self):
         return self.total_count * self.probs
 

@@ -43,10 +43,6 @@ class Categorical(ProbsOrLogits, Distribution):
         return new
 
     @property
-    def param_shape(self):
-        return self._param.shape
-
-    @property
     def support(self):
         return constraints.integer_interval(0, self._num_events - 1)
 

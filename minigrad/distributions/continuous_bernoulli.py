@@ -52,10 +52,6 @@ class ContinuousBernoulli(ProbsOrLogits, ExponentialFamily):
         new._lims, new._param_name = self._lims, self._param_name
         return new
 
-    @property
-    def param_shape(self):
-        return getattr(self, self._param_name).shape
-
     @lazy_property
     def probs(self):
         return clamp_probs(logits_to_probs(self.logits, is_binary=True))

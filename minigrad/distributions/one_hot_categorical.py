@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import creation
 from ..nn import functional as F
 from . import constraints
 from .categorical import Categorical
@@ -64,6 +65,14 @@ class OneHotCategorical(Distribution):
 
     def entropy(self):
         return self._categorical.entropy()
+
+    def enumerate_support(self, expand=True):
+        """The K one-hot vectors, shape ``(K,) + batch_shape + (K,)`` (``(K, 1, ..., 1, K)``
+        unexpanded)."""
+        n, like = self.event_shape[0], self._categorical._param
+        values = creation.eye(n, dtype=like.dtype, device=like.device)
+        values = values.view((n,) + (1,) * len(self.batch_shape) + (n,))
+        return values.expand((n, *self.batch_shape, n)) if expand else values
 
 
 class OneHotCategoricalStraightThrough(OneHotCategorical):

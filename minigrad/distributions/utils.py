@@ -89,6 +89,11 @@ class ProbsOrLogits:
         return probs_to_logits(self.probs, is_binary=self._is_binary)
 
     @property
+    def param_shape(self):
+        """The shape of ``probs`` (and of ``logits``)."""
+        return self._param.shape
+
+    @property
     def _param(self):
         """The parametrization the instance stores (PyTorch's ``_param``)."""
         return self.__dict__["probs"] if "probs" in self.__dict__ else self.__dict__["logits"]
