@@ -82,12 +82,17 @@ def test_binomial_given_logits_keeps_them_and_clamps_derived_logits():
         lambda D, t: D.TransformedDistribution(D.Normal(t(0.0), t(1.0)), [D.ExpTransform()]),
         lambda D, t: D.LogNormal(t(0.0), t(1.0)),
         lambda D, t: D.Pareto(t(1.0), t(2.0)),
+        lambda D, t: D.HalfCauchy(t([1.0, 2.0])),
+        lambda D, t: D.HalfNormal(t([1.0, 2.0])),
+        lambda D, t: D.Beta(t([1.0, 2.0]), t([0.5, 3.0])),
     ],
 )
-def test_transformed_families_print_their_stored_parameters(make):
+def test_families_print_the_parameters_they_store(make):
     """A TransformedDistribution prints as any Distribution (its stored arg_constraints
     parameters): ``Kumaraswamy(concentration1: 1.0, concentration0: 2.0)``; minigrad printed
-    every transformed family as ``Name()``."""
+    every transformed family as ``Name()``. PyTorch keeps HalfNormal's and HalfCauchy's scale
+    in their base distribution and Beta's concentrations in a Dirichlet, so those print
+    ``Name()`` (minigrad printed their parameters)."""
     ours = make(minigrad.distributions, minigrad.tensor)
     theirs = make(torch.distributions, torch.tensor)
     assert _repr(ours) == _repr(theirs)
@@ -114,3 +119,10 @@ def test_logit_relaxed_bernoulli_has_param_shape():
         minigrad.tensor(0.5), logits=minigrad.zeros(2, 3)
     )
     assert tuple(ours.param_shape) == (2, 3)
+
+
+def test_kl_to_a_family_with_a_smaller_support_is_infinite():
+    p = minigrad.distributions.Beta(minigrad.tensor([1.0, 2.0]), minigrad.tensor([0.5, 3.0]))
+    q = minigrad.distributions.Pareto(minigrad.tensor([1.0, 1.0]), minigrad.tensor([2.0, 2.0]))
+    kl = minigrad.distributions.kl_divergence(p, q)
+    assert kl.tolist() == [float("inf")] * 2 and kl.dtype == minigrad.float32
