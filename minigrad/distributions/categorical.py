@@ -81,3 +81,22 @@ class Categorical(ProbsOrLogits, Distribution):
         values = creation.arange(self._num_events, device=self.probs.device)
         values = values.reshape((-1,) + (1,) * len(self.batch_shape))
         return values.expand(-1, *self.batch_shape) if expand else values
+
+
+class OnCategorical:
+    """A family built on a :class:`Categorical` ``_categorical`` (OneHotCategorical,
+    Multinomial, ExpRelaxedCategorical): its ``probs``, ``logits`` and ``param_shape`` are the
+    Categorical's, not stored on the instance (so ``repr`` shows neither, as PyTorch's)."""
+
+    @property
+    def probs(self):
+        return self._categorical.probs
+
+    @property
+    def logits(self):
+        return self._categorical.logits
+
+    @property
+    def param_shape(self):
+        """The shape of ``probs`` (and of ``logits``)."""
+        return self._categorical.param_shape

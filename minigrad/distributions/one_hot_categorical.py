@@ -5,11 +5,11 @@ from __future__ import annotations
 from .. import creation
 from ..nn import functional as F
 from . import constraints
-from .categorical import Categorical
+from .categorical import Categorical, OnCategorical
 from .distribution import Distribution
 
 
-class OneHotCategorical(Distribution):
+class OneHotCategorical(OnCategorical, Distribution):
     """:class:`Categorical` whose draws are one-hot vectors of length K (event shape (K,))."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
@@ -28,19 +28,6 @@ class OneHotCategorical(Distribution):
         """The underlying :class:`Categorical` broadcast to ``batch_shape`` (views)."""
         categorical = self._categorical.expand(batch_shape)
         return self._expanded(batch_shape, _instance, _categorical=categorical)
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        """The shape of ``probs`` (and of ``logits``)."""
-        return self._categorical.param_shape
 
     @property
     def mean(self):

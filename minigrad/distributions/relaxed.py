@@ -15,7 +15,7 @@ from .. import creation
 from .._typeinfo import finfo
 from ..nn import functional as F
 from . import constraints
-from .categorical import Categorical
+from .categorical import Categorical, OnCategorical
 from .distribution import Distribution
 from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform, SigmoidTransform
@@ -92,7 +92,7 @@ class RelaxedBernoulli(_RelaxedParameters, TransformedDistribution):
         super().__init__(base, SigmoidTransform(), validate_args=validate_args)
 
 
-class ExpRelaxedCategorical(Distribution):
+class ExpRelaxedCategorical(OnCategorical, Distribution):
     """The log of a relaxed one-hot draw (Gumbel-softmax in log space):
     log_softmax((logits + g) / τ) for standard Gumbel noise g; its density over the K
     log-weights is (K - 1)!·τ^(K-1)·Πₖ pₖ e^(-τxₖ) / (Σₖ pₖ e^(-τxₖ))^K."""
@@ -118,14 +118,6 @@ class ExpRelaxedCategorical(Distribution):
             batch_shape, _instance, temperature=self.temperature,
             _categorical=self._categorical.expand(batch_shape),
         )  # fmt: skip
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def probs(self):
-        return self._categorical.probs
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
