@@ -92,7 +92,7 @@ bc = MLPPolicy()
 dagger = MLPPolicy()
 dagger.load_state_dict(bc.state_dict())
 generator = torch.Generator().manual_seed(0)
-bc_losses = train(bc, ConcatDataset(data), generator, steps=90)
+bc_losses = train(bc, ConcatDataset(data), generator, steps=60)
 bc_visited, bc_cost = rollout(bc, eval_starts, sample=False)
 
 
