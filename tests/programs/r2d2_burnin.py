@@ -136,9 +136,10 @@ rng = np.random.default_rng(0)
 replay, priorities, log = [], [], []
 ACTOR_EPSILONS = 0.5 ** (1 + np.arange(4) / 3)  # Ape-X's per-actor schedule, milder
 for it in range(100):
-    for sequence in episodes(rng, net, epsilon=ACTOR_EPSILONS):
-        replay.append(sequence)
-        priorities.append(max(priorities, default=1.0))
+    if it % 2 == 0:  # the actors hand over sequences every second learner step
+        for sequence in episodes(rng, net, epsilon=ACTOR_EPSILONS):
+            replay.append(sequence)
+            priorities.append(max(priorities, default=1.0))
     p = np.array(priorities) ** ALPHA
     p /= p.sum()
     idx = rng.choice(len(replay), BATCH, p=p)
