@@ -382,23 +382,39 @@ def _variance_args(dim, unbiased, correction, op="var"):
     return dim, 1 if correction is None else correction
 
 
+def _in_variance_accumulator(compute, input):
+    """``compute(input)`` in the dtype PyTorch's variance kernels accumulate in: float64 on
+    the CPU (its Welford and two-pass kernels), rounded to float32 and then, for
+    float16/bfloat16 (which PyTorch computes as float32), to the input's dtype, so that the
+    results match PyTorch's bit for bit; elsewhere float32 for float16/bfloat16."""
+    if input.device.type != "cpu" or not input.dtype.is_floating_point:
+        return in_accumulator(compute, input)
+    if input.dtype is dtypes.float64:
+        return compute(input)
+    return compute(input.to(dtypes.float64)).to(dtypes.float32).to(input.dtype)
+
+
 @accepts_axis
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over ``dim`` with Bessel's ``correction`` (1 = unbiased, as PyTorch's default).
 
-    float16 inputs are computed in float32 and rounded once to float16, as PyTorch does.
+    Computed in float64 on the CPU and in float32 for float16 elsewhere, then rounded once to
+    the input's dtype, as PyTorch does.
     """
     dim, correction = _variance_args(dim, unbiased, correction)
     return named_as(
-        in_accumulator(lambda x: _var(x, dim, correction, keepdim), input), "VarBackward0"
+        _in_variance_accumulator(lambda x: _var(x, dim, correction, keepdim), input),
+        "VarBackward0",
     )
 
 
 @accepts_axis
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """Standard deviation: the square root of :func:`var` (float16 computed in float32)."""
+    """Standard deviation: the square root of :func:`var` (accumulated as :func:`var`)."""
     dim, correction = _variance_args(dim, unbiased, correction, "std")
-    std = in_accumulator(lambda x: _sqrt_zero_safe(_var(x, dim, correction, keepdim, "std")), input)
+    std = _in_variance_accumulator(
+        lambda x: _sqrt_zero_safe(_var(x, dim, correction, keepdim, "std")), input
+    )
     return named_as(std, "StdBackward0")
 
 
