@@ -220,3 +220,56 @@ def test_geoopt_as_with_pytorch():
     assert ours[0][-1] < ours[0][0] and ours[2] == ["bias", "weight"]
     assert "Parameter(ManifoldParameter([0., 0.], requires_grad=True))" in ours[3]
     assert theirs is None or close(ours, theirs)
+
+
+def _transformers_families(torch):
+    """Hugging Face model families of 2025 from tiny configs: Qwen3 (QK-norm), Gemma 3
+    (sliding window, soft-capping), Mamba (its eager scan path imports
+    ``torch._higher_order_ops.associative_scan``) and DeepSeek-V3 (latent attention, grouped
+    expert routing): loss, the gradient's size, greedy generation."""
+    transformers = importlib.import_module("transformers")
+    transformers.logging.set_verbosity_error()
+    small = dict(vocab_size=64, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                 num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64)  # fmt: skip
+    configs = {
+        "Qwen3ForCausalLM": transformers.Qwen3Config(**small, head_dim=8),
+        "Gemma3ForCausalLM": transformers.Gemma3TextConfig(**small, head_dim=8, sliding_window=8),
+        "MambaForCausalLM": transformers.MambaConfig(
+            vocab_size=64, hidden_size=32, state_size=8, num_hidden_layers=2, conv_kernel=4
+        ),
+        "DeepseekV3ForCausalLM": transformers.DeepseekV3Config(
+            **{**small, "num_key_value_heads": 4},
+            moe_intermediate_size=16,
+            n_routed_experts=4,
+            num_experts_per_tok=2,
+            n_group=2,
+            topk_group=1,
+            first_k_dense_replace=1,
+            q_lora_rank=16,
+            kv_lora_rank=16,
+            qk_rope_head_dim=4,
+            qk_nope_head_dim=4,
+            v_head_dim=8,
+        ),  # fmt: skip
+    }
+    results = {}
+    for name, config in configs.items():
+        torch.manual_seed(0)
+        model = getattr(transformers, name)(config)
+        ids = torch.randint(1, 64, (2, 10))
+        out = model(input_ids=ids, labels=ids)
+        out.loss.backward()
+        grad = sum(float(p.grad.abs().sum()) for p in model.parameters() if p.grad is not None)
+        model.eval()
+        with torch.no_grad():
+            tokens = model.generate(ids[:, :4], attention_mask=torch.ones(2, 4, dtype=torch.long),
+                                    max_new_tokens=4, do_sample=False, pad_token_id=0)  # fmt: skip
+        results[name] = [out.loss.item(), grad, tokens.tolist()]
+    return results
+
+
+def test_transformers_model_families_as_with_pytorch():
+    ours, theirs = _both(_transformers_families, "transformers")
+    assert set(ours) == {"Qwen3ForCausalLM", "Gemma3ForCausalLM", "MambaForCausalLM",
+                         "DeepseekV3ForCausalLM"}  # fmt: skip
+    assert theirs is None or close(ours, theirs)
