@@ -26,7 +26,7 @@ def test_a_linear_recurrence_as_mamba_scans_it():
         minigrad.rand(2, 7, 3, dtype=minigrad.float64),
         minigrad.rand(2, 7, 3, dtype=minigrad.float64),
     )
-    _, h = _scan(lambda l, r: (l[0] * r[0], r[0] * l[1] + r[1]), (a, b), 1)
+    _, h = _scan(lambda left, right: (left[0] * right[0], right[0] * left[1] + right[1]), (a, b), 1)
     state, states = minigrad.zeros(2, 3, dtype=minigrad.float64), []
     for t in range(7):
         state = a[:, t] * state + b[:, t]
