@@ -469,7 +469,10 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
                 f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
                 f"copy the tensor to host memory first."
             )
-        return self.device.backend.to_host(self._data)
+        host = self.device.backend.to_host(self._data)
+        # A view, as PyTorch's array is one (its ``base`` set): it shares the memory, so writes
+        # go both ways, while setting its ``shape``/``dtype``/``flags`` leaves the tensor alone.
+        return host.view() if host is self._data else host
 
     def to(self, *args, **kwargs) -> Tensor:
         """Move to a device and/or convert to a dtype: ``t.to("cuda")``, ``t.to(minigrad.float64)``,

@@ -373,11 +373,28 @@ def run_stack(mode, flat_input, batch_sizes, hx, layers, dropout_p: float, train
     return layer_input, ((h_n, stack(finals_c)) if lstm else h_n)
 
 
+def _autocast_on() -> bool:
+    from ... import _autocast_state  # (a layer above: imported when first asked)
+
+    return _autocast_state.is_any_autocast_enabled()
+
+
+def _in_dtype(layers, hx, dtype):
+    """The weights and state cast to ``dtype`` (differentiably): PyTorch's CPU GRU under
+    autocast, given an input of a dtype other than its weights', runs as a model of the
+    input's dtype would."""
+    layers = [[tuple(None if w is None else w.to(dtype) for w in ws) for ws in d] for d in layers]
+    return layers, hx.to(dtype)
+
+
 def _checked_stack(mode, flat_input, batch_sizes, hx, layers, dropout_p, training, check):
     """:func:`run_stack`, after ``nn.RNNBase``'s check that the input has the weights' dtype
     (``check``; made here, after autocast's casts, as PyTorch checks only outside autocast)."""
     weight = layers[0][0][0]
-    if check and flat_input.dtype != weight.dtype:
+    if flat_input.dtype != weight.dtype and _autocast_on():
+        if mode == "GRU" and flat_input.dtype.is_floating_point:  # (no policy casts it here)
+            layers, hx = _in_dtype(layers, hx, flat_input.dtype)
+    elif check and flat_input.dtype != weight.dtype:
         raise ValueError(
             f"RNN input dtype ({flat_input.dtype}) does not match weight dtype ({weight.dtype}). "
             f"Convert input: input.to({weight.dtype}), or convert model: "

@@ -1,0 +1,229 @@
+"""Gaps closed by helper leftovers22, each checked against PyTorch: GRU under CPU autocast with a
+bfloat16 input, the exception types of linalg on 16-bit inputs, backward(create_graph=True)'s
+warning, Tensor.numpy() as a view, det's gradient at singular matrices, selective activation
+checkpointing."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import _warnings
+
+torch = pytest.importorskip("torch")
+
+
+# -- GRU under CPU autocast ----------------------------------------------------------------------
+
+
+def _gru_pair(lib, seed=0):
+    lib.manual_seed(seed)
+    return lib.nn.GRU(3, 4), lib.randn(5, 2, 3)
+
+
+@pytest.mark.parametrize("cls", ["GRU", "RNN", "LSTM"])
+def test_recurrent_bfloat16_input_under_cpu_autocast_runs(cls):
+    results = {}
+    for lib in (torch, minigrad):
+        lib.manual_seed(0)
+        layer = getattr(lib.nn, cls)(3, 4)
+        x = lib.randn(5, 2, 3).to(lib.bfloat16)
+        with pytest.raises(ValueError, match="does not match weight dtype"):
+            layer(x)  # outside autocast, as PyTorch: refused
+        with lib.autocast("cpu", dtype=lib.bfloat16):
+            out, h = layer(x)
+        h = h[0] if isinstance(h, tuple) else h
+        results[lib] = out, h
+    (out_t, h_t), (out_m, h_m) = results[torch], results[minigrad]
+    assert str(out_m.dtype).split(".")[-1] == str(out_t.dtype).split(".")[-1] == "bfloat16"
+    assert str(h_m.dtype).split(".")[-1] == str(h_t.dtype).split(".")[-1]
+    np.testing.assert_allclose(out_m.detach().float(), out_t.detach().float(), atol=3e-2)
+
+
+def test_gru_autocast_bfloat16_input_runs_as_a_bfloat16_model():
+    layer, x = _gru_pair(minigrad)
+    x = x.bfloat16().requires_grad_()
+    with minigrad.autocast("cpu", dtype=minigrad.bfloat16):
+        out, h = layer(x)
+    model = minigrad.nn.GRU(3, 4)
+    model.load_state_dict(layer.state_dict())
+    expected, _ = model.bfloat16()(x)
+    assert minigrad.equal(out, expected)  # as PyTorch's (bit for bit there too)
+    out.float().sum().backward()
+    assert layer.weight_ih_l0.grad.dtype is minigrad.float32
+    assert x.grad.dtype is minigrad.bfloat16
+    with minigrad.autocast("cpu", dtype=minigrad.bfloat16):  # float32 input: stays float32
+        assert layer(minigrad.randn(5, 2, 3))[0].dtype is minigrad.float32
+
+
+# -- linalg on float16 / bfloat16 ----------------------------------------------------------------
+
+_LINALG_CALLS = {
+    "solve_triangular": lambda L, A, B: L.linalg.solve_triangular(A, B, upper=True),
+    "cholesky": lambda L, A, B: L.linalg.cholesky(A),
+    "cholesky_ex": lambda L, A, B: L.linalg.cholesky_ex(A),
+    "inv": lambda L, A, B: L.linalg.inv(A),
+    "qr": lambda L, A, B: L.linalg.qr(A),
+    "eigh": lambda L, A, B: L.linalg.eigh(A),
+    "eigvalsh": lambda L, A, B: L.linalg.eigvalsh(A),
+    "eig": lambda L, A, B: L.linalg.eig(A),
+    "svd": lambda L, A, B: L.linalg.svd(A),
+    "svdvals": lambda L, A, B: L.linalg.svdvals(A),
+    "lstsq": lambda L, A, B: L.linalg.lstsq(A, B),
+    "det": lambda L, A, B: L.linalg.det(A),
+    "slogdet": lambda L, A, B: L.linalg.slogdet(A),
+    "solve": lambda L, A, B: L.linalg.solve(A, B),
+    "pinv": lambda L, A, B: L.linalg.pinv(A),
+    "matrix_rank": lambda L, A, B: L.linalg.matrix_rank(A),
+    "matrix_norm_2": lambda L, A, B: L.linalg.matrix_norm(A, 2),
+    "cond": lambda L, A, B: L.linalg.cond(A),
+    "cholesky_solve": lambda L, A, B: L.cholesky_solve(B, A),
+    "cholesky_inverse": lambda L, A, B: L.cholesky_inverse(A),
+    "householder_product": lambda L, A, B: L.linalg.householder_product(A, A[0, :2]),
+    "geqrf": lambda L, A, B: L.geqrf(A),
+}
+
+
+def _raised(lib, name, dtype):
+    A, B = lib.eye(3, dtype=dtype), lib.ones(3, 2, dtype=dtype)
+    try:
+        _LINALG_CALLS[name](lib, A, B)
+    except (RuntimeError, NotImplementedError) as e:
+        return type(e), str(e)
+    return None, ""
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("name", list(_LINALG_CALLS))
+def test_linalg_low_precision_exception_types_match_torch(name, dtype):
+    expected, words = _raised(torch, name, getattr(torch, dtype))
+    got, message = _raised(minigrad, name, getattr(minigrad, dtype))
+    assert expected is not None and got is expected, (message, words)
+    if expected is NotImplementedError:  # PyTorch's words: '"<kernel>" not implemented for ...'
+        assert words in message
+
+
+def test_matrix_norm_orders_without_svd_keep_running_in_low_precision():
+    A = minigrad.eye(3, dtype=minigrad.float16)
+    assert minigrad.linalg.matrix_norm(A, 1).dtype is minigrad.float16
+    assert minigrad.linalg.matrix_norm(A).dtype is minigrad.float16
+
+
+# -- backward(create_graph=True) warns once ------------------------------------------------------
+
+_KEY = "backward create_graph"
+
+
+@pytest.fixture
+def fresh_once():
+    said = _KEY in _warnings._said_once
+    _warnings._said_once.discard(_KEY)
+    yield
+    if said:
+        _warnings._said_once.add(_KEY)
+    else:
+        _warnings._said_once.discard(_KEY)
+
+
+def _messages(run):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run()
+    return [w for w in caught if "create_graph=True" in str(w.message)]
+
+
+def test_backward_create_graph_warns_once_at_user_code(fresh_once):
+    p = minigrad.ones(2, requires_grad=True)
+    minigrad.autograd.grad((p * p).sum(), p, create_graph=True)  # grad(): no warning
+    (p * p).sum().backward()  # no create_graph: none either
+    assert not _messages(lambda: None)
+    first = _messages(lambda: (p * p).sum().backward(create_graph=True))
+    assert len(first) == 1 and first[0].filename == __file__
+    assert str(first[0].message).startswith(
+        "Using backward() with create_graph=True will create a reference cycle between the "
+        "parameter and its gradient which can cause a memory leak."
+    )
+    assert not _messages(lambda: (p * p).sum().backward(create_graph=True))  # once per process
+
+
+def test_autograd_backward_create_graph_warns_too(fresh_once):
+    p = minigrad.ones(2, requires_grad=True)
+    q = p * 2
+    caught = _messages(
+        lambda: minigrad.autograd.backward((q * q).sum(), create_graph=True, inputs=[q])
+    )
+    assert len(caught) == 1 and caught[0].filename == __file__
+
+
+# -- Tensor.numpy() ------------------------------------------------------------------------------
+
+
+def test_numpy_is_a_view_sharing_memory_both_ways():
+    t = minigrad.arange(4.0)
+    a = t.numpy()
+    assert a.base is not None and np.shares_memory(a, t.numpy())  # as PyTorch's
+    a[0] = 9
+    t[1] = 7
+    assert t.tolist() == [9.0, 7.0, 2.0, 3.0] and a.tolist() == [9.0, 7.0, 2.0, 3.0]
+    a.shape = (2, 2)  # the array's own metadata: the tensor keeps its shape, as in PyTorch
+    assert t.shape == (4,)
+    a.flags.writeable = False
+    t.add_(1)  # and stays writable
+    assert t.tolist() == [10.0, 8.0, 3.0, 4.0]
+
+
+# -- det's gradient at singular matrices ---------------------------------------------------------
+
+_SINGULAR = [
+    [[1.0, 2, 3], [4, 5, 6], [7, 8, 9]],  # rank 2
+    [[1.0, 2, 3], [2, 4, 6], [3, 6, 9]],  # rank 1
+    [[1.0, 2], [2, 4]],
+    [[1.0, 2, 0, 0], [0, 1, 0, 0], [0, 0, 3, 0], [1, 3, 3, 0]],
+    [[0.0, 0, 0], [0, 0, 0], [0, 0, 0]],  # first order only (PyTorch's second is NaN)
+]
+
+
+def _det_grads(lib, m, fn="linalg.det"):
+    A = lib.tensor(m, dtype=lib.float64, requires_grad=True)
+    det = lib.linalg.det if fn == "linalg.det" else lib.det
+    (plain,) = lib.autograd.grad(det(A), A)
+    (first,) = lib.autograd.grad(det(A), A, create_graph=True)
+    (second,) = lib.autograd.grad(first.sum(), A)
+    return plain.detach().numpy(), first.detach().numpy(), second.numpy()
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # (the zero matrix: NumPy on 0/0)
+@pytest.mark.parametrize("fn", ["linalg.det", "det"])
+@pytest.mark.parametrize("index", range(len(_SINGULAR)))
+def test_det_gradients_at_singular_matrices_match_torch(index, fn):
+    m = _SINGULAR[index]
+    expected, got = _det_grads(torch, m, fn), _det_grads(minigrad, m, fn)
+    np.testing.assert_array_equal(got[0], expected[0])  # a plain backward: zeros, as PyTorch's
+    np.testing.assert_allclose(got[1], expected[1], atol=1e-12)  # create_graph: cofactors
+    if np.isfinite(expected[2]).all():
+        np.testing.assert_allclose(got[2], expected[2], atol=1e-12)
+
+
+def test_det_batch_mixing_singular_and_invertible_matches_torch():
+    data = [[[1.0, 2, 3], [4, 5, 6], [7, 8, 9]], [[2.0, 1, 0], [1, 3, 1], [0, 1, 4]]]
+    results = []
+    for lib in (torch, minigrad):
+        A = lib.tensor(data, dtype=lib.float64, requires_grad=True)
+        (first,) = lib.autograd.grad(lib.linalg.det(A).sum(), A, create_graph=True)
+        (second,) = lib.autograd.grad((first * first).sum(), A)
+        results.append((first.detach().numpy(), second.numpy()))
+    np.testing.assert_allclose(results[1][0], results[0][0], atol=1e-12)
+    np.testing.assert_allclose(results[1][1], results[0][1], atol=1e-10)
+    assert minigrad.linalg.det(minigrad.eye(2, requires_grad=True)).grad_fn.name() == (
+        "LinalgDetBackward0"
+    )
+
+
+def test_det_first_derivative_is_differentiable_at_singular_matrices():
+    def first(A):
+        return minigrad.autograd.grad(minigrad.linalg.det(A), A, create_graph=True)[0]
+
+    for m in _SINGULAR[:4]:
+        A = minigrad.tensor(m, dtype=minigrad.float64, requires_grad=True)
+        assert minigrad.autograd.gradcheck(first, (A,))
