@@ -227,3 +227,154 @@ def test_det_first_derivative_is_differentiable_at_singular_matrices():
     for m in _SINGULAR[:4]:
         A = minigrad.tensor(m, dtype=minigrad.float64, requires_grad=True)
         assert minigrad.autograd.gradcheck(first, (A,))
+
+
+# -- selective activation checkpointing ----------------------------------------------------------
+
+
+def _scaled_sin(lib, calls):
+    @lib.library.custom_op("leftovers22::scaled_sin", mutates_args=())
+    def scaled_sin(x: lib.Tensor) -> lib.Tensor:
+        calls.append(1)
+        return x.sin() * 2
+
+    def setup(ctx, inputs, output):
+        ctx.save_for_backward(inputs[0])
+
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.cos() * 2
+
+    scaled_sin.register_autograd(backward, setup_context=setup)
+    return scaled_sin
+
+
+_CALLS = {torch: [], minigrad: []}
+_OPS = {lib: _scaled_sin(lib, calls) for lib, calls in _CALLS.items()}
+
+
+def _policy(lib, seen):
+    def policy(ctx, op, *args, **kwargs):
+        seen.append((str(op), ctx.is_recompute))
+        saved = (lib.ops.leftovers22.scaled_sin.default, lib.ops.aten.mm.default)
+        if op in saved:
+            return lib.utils.checkpoint.CheckpointPolicy.MUST_SAVE
+        return lib.utils.checkpoint.CheckpointPolicy.PREFER_RECOMPUTE
+
+    return policy
+
+
+def _sac_run(lib, how):
+    import functools
+
+    cp = lib.utils.checkpoint
+    seen, calls = [], _CALLS[lib]
+    calls.clear()
+    context = {
+        "plain": {},
+        "policy": {"context_fn": functools.partial(cp.create_selective_checkpoint_contexts, _policy(lib, seen))},
+        "list": {"context_fn": functools.partial(cp.create_selective_checkpoint_contexts, [lib.ops.leftovers22.scaled_sin.default])},
+    }[how]  # fmt: skip
+    lib.manual_seed(0)
+    x = lib.randn(3, 4, dtype=lib.float64, requires_grad=True)
+    w = lib.randn(4, 5, dtype=lib.float64, requires_grad=True)
+
+    def fn(x, w):
+        return lib.ops.leftovers22.scaled_sin(lib.mm(x, w)).relu().sum()
+
+    out = cp.checkpoint(fn, x, w, use_reentrant=False, **context)
+    forward_calls = len(calls)
+    out.backward()
+    picked = [s for s in seen if "mm" in s[0] or "leftovers22" in s[0]]
+    return forward_calls, len(calls), picked, x.grad.detach().numpy(), w.grad.detach().numpy()
+
+
+@pytest.mark.parametrize("how", ["plain", "policy", "list"])
+def test_selective_checkpoint_skips_saved_ops_in_the_recomputation_as_torch(how):
+    expected, got = _sac_run(torch, how), _sac_run(minigrad, how)
+    assert got[:3] == expected[:3]  # kernel runs (forward, in all) and the policy's calls
+    assert got[1] == (2 if how == "plain" else 1)
+    np.testing.assert_allclose(got[3], expected[3], rtol=1e-12)
+    np.testing.assert_allclose(got[4], expected[4], rtol=1e-12)
+
+
+def test_selective_checkpoint_replays_saved_matmuls_without_running_them(monkeypatch):
+    import functools
+
+    from minigrad.ops.linalg import MatMul
+
+    runs = []
+    original = MatMul.forward
+    monkeypatch.setattr(MatMul, "forward", lambda self, *a: runs.append(1) or original(self, *a))
+    cp = minigrad.utils.checkpoint
+    x = minigrad.randn(3, 4, requires_grad=True)
+    w = minigrad.randn(4, 4, requires_grad=True)
+    saved = functools.partial(
+        cp.create_selective_checkpoint_contexts, [minigrad.ops.aten.mm.default]
+    )
+    grads, counts = [], []
+    for context in ({}, {"context_fn": saved}):
+        out = cp.checkpoint(lambda a, b: (a @ b).tanh().sum(), x, w, use_reentrant=False, **context)
+        runs.clear()
+        grads.append(minigrad.autograd.grad(out, (x, w)))
+        counts.append(len(runs))  # the gradient's products, and the recomputed one if any
+    assert counts[0] - counts[1] == 1
+    for a, b in zip(*grads):
+        assert minigrad.equal(a, b)
+
+
+def _block_grads(lib, how):
+    import functools
+
+    nn, cp = lib.nn, lib.utils.checkpoint
+    lib.manual_seed(0)
+    block = nn.Sequential(nn.LayerNorm(8), nn.Linear(8, 16), nn.GELU(), nn.Dropout(0.3),
+                          nn.Linear(16, 8, bias=False)).double()  # fmt: skip
+    x = lib.randn(2, 5, 8, dtype=lib.float64, requires_grad=True)
+    save = [lib.ops.aten.addmm.default, lib.ops.aten.mm.default, lib.ops.aten.gelu.default]
+    context = {"context_fn": functools.partial(cp.create_selective_checkpoint_contexts, save)}
+    lib.manual_seed(1)
+    out = cp.checkpoint(block, x, use_reentrant=False, **(context if how else {}))
+    out.pow(2).sum().backward(retain_graph=True)
+    grads = [x.grad.detach().numpy()] + [p.grad.detach().numpy() for p in block.parameters()]
+    if how:
+        with pytest.raises(RuntimeError, match="Trying to backward an extra time"):
+            out.sum().backward()
+    return grads
+
+
+def test_selective_checkpoint_of_a_block_gives_the_plain_gradients_and_torchs():
+    plain, selective, reference = (
+        _block_grads(minigrad, False), _block_grads(minigrad, True), _block_grads(torch, True)
+    )  # fmt: skip
+    for a, b, c in zip(plain, selective, reference):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(b, c, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("allow", [False, True])
+def test_selective_checkpoint_cache_mutation_and_arguments_as_torch(allow):
+    import functools
+
+    for lib in (torch, minigrad):
+        cp, kept = lib.utils.checkpoint, {}
+        x = lib.randn(3, 4, requires_grad=True)
+
+        def fn(x, lib=lib, kept=kept):
+            kept["h"] = lib.mm(x, x.t())
+            return kept["h"].sin().sum()
+
+        contexts = functools.partial(cp.create_selective_checkpoint_contexts,
+                                     [lib.ops.aten.mm.default], allow_cache_entry_mutation=allow)  # fmt: skip
+        out = cp.checkpoint(fn, x, use_reentrant=False, context_fn=contexts)
+        with lib.no_grad():
+            kept["h"].add_(1)
+        if allow:
+            out.backward()
+        else:
+            with pytest.raises(RuntimeError, match="has been mutated"):
+                out.backward()
+        with pytest.raises(ValueError, match="to be an OpOverload but got: aten.mm of type"):
+            cp.create_selective_checkpoint_contexts([lib.ops.aten.mm])
+        with pytest.raises(TypeError, match="either a function or a list of ops"):
+            cp.create_selective_checkpoint_contexts(3)
