@@ -378,3 +378,36 @@ def test_selective_checkpoint_cache_mutation_and_arguments_as_torch(allow):
             cp.create_selective_checkpoint_contexts([lib.ops.aten.mm])
         with pytest.raises(TypeError, match="either a function or a list of ops"):
             cp.create_selective_checkpoint_contexts(3)
+
+
+# -- relaxed distributions: PyTorch's computation ------------------------------------------------
+
+
+def _relaxed_samples(lib, dtype):
+    lib.manual_seed(0)
+    t = lib.tensor(0.5, dtype=dtype)
+    onehot = lib.distributions.RelaxedOneHotCategorical(
+        t, probs=lib.tensor([0.2, 0.3, 0.5], dtype=dtype)
+    ).rsample((50,))
+    bern = lib.distributions.RelaxedBernoulli(
+        t, probs=lib.tensor([0.0, 0.6, 1.0], dtype=dtype)
+    ).rsample((50,))
+    return onehot.numpy(), bern.numpy()
+
+
+def test_relaxed_samples_follow_torchs_computation_in_float64():
+    for ours, theirs in zip(
+        _relaxed_samples(minigrad, minigrad.float64), _relaxed_samples(torch, torch.float64)
+    ):
+        np.testing.assert_allclose(ours, theirs, rtol=5e-16, atol=0)  # one rounding apart at most
+
+
+@pytest.mark.parametrize("edge", [0.0, 1.0])
+def test_relaxed_uniforms_are_clamped_to_eps_as_torch(monkeypatch, edge):
+    samples = []
+    for lib, module in ((torch, torch), (minigrad, minigrad.creation)):
+        rand = module.rand
+        monkeypatch.setattr(module, "rand", lambda *a, rand=rand, **k: rand(*a, **k).fill_(edge))
+        samples.append(_relaxed_samples(lib, lib.float64))
+    for ours, theirs in zip(samples[1], samples[0]):
+        np.testing.assert_allclose(ours, theirs, rtol=5e-16, atol=0)
