@@ -443,7 +443,8 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         return self.device.backend.to_host(self._data).tolist()
 
     def numpy(self, force: bool = False) -> np.ndarray:
-        """The data as a NumPy array, sharing memory on the CPU (``force=True`` copies from a GPU).
+        """The data as a NumPy array, sharing memory on the CPU (a view: its ``shape`` and
+        ``flags`` are its own) (``force=True`` copies from a GPU).
         Refused for a tensor that requires grad while grad mode is on (the array would escape
         the graph); under ``no_grad`` (and in a custom Function's forward) it is allowed."""
         if type(self._data) in (_sparse_coo.SparseCOO, _SparseCompressed):
