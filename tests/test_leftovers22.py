@@ -57,6 +57,19 @@ def test_gru_autocast_bfloat16_input_runs_as_a_bfloat16_model():
         assert layer(minigrad.randn(5, 2, 3))[0].dtype is minigrad.float32
 
 
+@pytest.mark.parametrize("cls", ["GRUCell", "LSTMCell"])
+def test_cells_with_a_bfloat16_input_under_cpu_autocast_as_torch(cls):
+    outs = []
+    for lib in (torch, minigrad):
+        lib.manual_seed(0)
+        cell, x = getattr(lib.nn, cls)(3, 4), lib.randn(2, 3)
+        with lib.autocast("cpu", dtype=lib.bfloat16):
+            out = cell(x.to(lib.bfloat16))
+        outs.append(out[0] if isinstance(out, tuple) else out)
+    assert str(outs[1].dtype).split(".")[-1] == str(outs[0].dtype).split(".")[-1] == "bfloat16"
+    np.testing.assert_allclose(outs[1].detach().float(), outs[0].detach().float(), atol=2e-2)
+
+
 # -- linalg on float16 / bfloat16 ----------------------------------------------------------------
 
 _LINALG_CALLS = {
