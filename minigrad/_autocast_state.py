@@ -41,6 +41,12 @@ def _device_type(device_type) -> str:
     return device_type.split(":")[0]
 
 
+def is_any_autocast_enabled() -> bool:
+    """True when autocast is on for any device type in this thread (PyTorch's
+    ``torch._C._is_any_autocast_enabled``)."""
+    return _mode.is_any_autocast_enabled()
+
+
 def is_autocast_enabled(device_type: str = "cuda") -> bool:
     """True when autocast is on for ``device_type`` in this thread (CUDA when not given)."""
     return _mode.is_autocast_enabled(_device_type(device_type))

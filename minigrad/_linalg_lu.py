@@ -16,7 +16,7 @@ from . import _linalg_ex as _ex
 from . import return_types
 from .autograd.graph import names_node
 from .creation import arange
-from .dtypes import int32
+from .dtypes import int32, scalar_type_name
 from .ops.base import constant, on_input_device
 from .ops.lu import LUFactor, permutation_matrix, unpack_factors
 
@@ -56,8 +56,8 @@ def refuse_lu_dtype(A, op: str) -> None:  # noqa: N803 - PyTorch's argument name
     ``det``) has no implementation for ``A``'s dtype: integers, bool, float16, bfloat16."""
     if not (A.dtype.is_complex or (A.dtype.is_floating_point and A.dtype.itemsize > 2)):
         raise NotImplementedError(
-            f'{op}: "lu_cpu" not implemented for {A.dtype} (float32, float64, complex64 or '
-            "complex128 are)"
+            f"{op}: \"lu_cpu\" not implemented for '{scalar_type_name(A.dtype)}' (float32, "
+            "float64, complex64 or complex128 are)"
         )
 
 

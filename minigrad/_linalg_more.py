@@ -22,7 +22,7 @@ GeqrfResult = return_types.geqrf
 
 def _float_input(x, op: str, name: str = "input", kernel: str | None = None):
     if kernel is not None:  # (PyTorch's kernel refuses other dtypes: NotImplementedError)
-        refuse_dtype(x.dtype, kernel, op)
+        refuse_dtype(x.dtype, kernel, op, low_precision=True)
     if not (x.dtype.is_floating_point or x.dtype.is_complex):
         raise RuntimeError(
             f"{op}: Expected a floating point or complex tensor as {name}. Got {x.dtype}"
@@ -85,8 +85,6 @@ def householder_product(A, tau):  # noqa: N803
     _float_input(A, op, kernel="orgqr_cpu")
     if tau.dtype != A.dtype:
         raise RuntimeError(f"{op}: tau dtype {tau.dtype} does not match input dtype {A.dtype}")
-    if A.dtype.itemsize == 2:  # float16/bfloat16: the k updates in float32, rounded once
-        return householder_product(A.float(), tau.float()).to(A.dtype)
     eye = constant(A.device.xp.eye(m, n, dtype=A._data.dtype), A.device)
     k = tau.shape[-1]
     return _apply_reflectors(_reflectors(A, k), tau, eye, left=True, adjoint=False)
@@ -125,8 +123,6 @@ def ormqr(input, tau, other, left=True, transpose=False):
             f"and tau must have one dimension less than input; got tau of shape "
             f"{list(tau.shape)} and input of shape {list(input.shape)}"
         )
-    if input.dtype.itemsize == 2:  # float16/bfloat16: the k updates in float32, rounded once
-        return ormqr(input.float(), tau.float(), other.float(), left, transpose).to(input.dtype)
     return _apply_reflectors(_reflectors(input, k), tau, other, left=left, adjoint=transpose)
 
 
@@ -137,11 +133,7 @@ def geqrf(input):
     :func:`householder_product`). Not differentiable, as PyTorch's."""
     if input.ndim < 2:
         raise RuntimeError(f"torch.geqrf: input must have at least 2 dimensions, got {input.ndim}")
-    if not (input.dtype.is_complex or (input.dtype.is_floating_point and input.dtype.itemsize > 2)):
-        raise NotImplementedError(
-            f'torch.geqrf: "geqrf_cpu" not implemented for {input.dtype} (float32, float64, '
-            "complex64 or complex128 are)"
-        )
+    refuse_dtype(input.dtype, "geqrf_cpu", "torch.geqrf", low_precision=True)
     from ._linalg_ex import _like
 
     xp = input.device.xp

@@ -260,7 +260,10 @@ def cholesky_solve(self, input2, upper=False):
     from . import linalg
 
     refuse_dtype(
-        dtypes.promote_types(self.dtype, input2.dtype), "cholesky_solve_cpu", "cholesky_solve"
+        dtypes.promote_types(self.dtype, input2.dtype),
+        "cholesky_solve_cpu",
+        "cholesky_solve",
+        low_precision=True,
     )
     factor = _triangle_read(input2, upper)
     return linalg.solve(factor @ factor.mH, self)
@@ -273,7 +276,7 @@ def cholesky_inverse(self, upper=False):
     have a real diagonal, as every Cholesky factor has)."""
     from . import linalg
 
-    refuse_dtype(self.dtype, "cholesky_inverse_out_cpu", "cholesky_inverse")
+    refuse_dtype(self.dtype, "cholesky_inverse_out_cpu", "cholesky_inverse", low_precision=True)
     if self.ndim < 2:
         raise RuntimeError("cholesky_inverse: The input tensor A must have at least 2 dimensions.")
     if self.shape[-1] != self.shape[-2]:

@@ -89,13 +89,44 @@ def _square(
         _full_precision(a, op)
 
 
+# PyTorch's CPU kernel under each decomposition that refuses float16 and bfloat16 by name
+# (NotImplementedError); the others (inv, slogdet) refuse with a RuntimeError of their own.
+_LOW_PRECISION_KERNELS = {
+    "solve_triangular": "triangular_solve_cpu",
+    "cholesky": "cholesky_cpu",
+    "cholesky_ex": "cholesky_cpu",
+    "qr": "geqrf_cpu",
+    "eigh": "linalg_eigh_cpu",
+    "eig": "linalg_eig_out_cpu",
+    "svd": "linalg_svd_cpu",
+    "solve": "lu_cpu",
+    "solve_ex": "lu_cpu",
+}
+
+
+# PyTorch's words where a function checks the dtype itself (RuntimeError) in other words than
+# "Low precision dtypes not supported"; {name} is PyTorch's name of the dtype.
+_LOW_PRECISION_WORDS = {
+    "lstsq": "This function doesn't handle types other than float and double (got {name})",
+    "matrix_rank": "This function doesn't handle types other than float and double (got {name})",
+    "pinv": "linalg.pinv({name}{{{shape}}}): expected a tensor with 2 or more dimensions of float, "
+    "double, cfloat or cdouble types",
+}
+
+
 def _full_precision(a, op: str):
     """Decompositions refuse float16 and bfloat16, as PyTorch's CPU kernels do (LAPACK has
-    neither type; computing in float32 would hide how little precision the input has)."""
+    neither type; computing in float32 would hide how little precision the input has): the
+    exception type and words are PyTorch's for ``op``."""
     if a.dtype.itemsize == 2 and a.dtype.is_floating_point:
+        kernel = _LOW_PRECISION_KERNELS.get(op)
+        if kernel is not None:
+            refuse_dtype(a.dtype, kernel, f"linalg.{op}", low_precision=True)
+        name = dtypes.scalar_type_name(a.dtype)
+        words = _LOW_PRECISION_WORDS.get(op, "Low precision dtypes not supported. Got {name}")
         raise RuntimeError(
-            f"linalg.{op}: Low precision dtypes not supported. Got {a.dtype.name}; convert the "
-            "input with .float() first"
+            f"linalg.{op}: {words.format(name=name, shape=list(a.shape))}; convert the input "
+            "with .float() first"
         )
 
 
@@ -124,14 +155,14 @@ def inv(A):  # noqa: N803 - PyTorch's argument name
 @names_node("LinalgDetBackward0")
 def det(A):  # noqa: N803
     """The determinant of each square matrix in ``A`` (…, n, n), as ``sign · exp(log|det|)``
-    (no overflow on the way). The gradient needs ``A`` invertible (PyTorch also handles
-    singular ``A``; here backward raises). Float16/bfloat16 ``A`` raises PyTorch's
+    (no overflow on the way). The gradient is PyTorch's, singular ``A`` included: zero there
+    in a plain backward, the cofactor matrix under ``create_graph`` (see
+    :class:`minigrad.ops.decompositions.Det`). Float16/bfloat16 ``A`` raises PyTorch's
     NotImplementedError (its LU kernel's)."""
     if isinstance(A, Tensor) and A.dtype.is_floating_point and A.dtype.itemsize == 2:
         refuse_lu_dtype(A, "linalg.det")
     _square(A, "det")
-    sign, logabsdet = slogdet(A)
-    return sign * logabsdet.exp()
+    return _d.Det()(A)
 
 
 @on_input_device
@@ -389,6 +420,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # no
     rest = [d for d in range(A.ndim) if d not in (d0, d1)]
     moved = A.permute(*rest, d0, d1)
     if ord in ("nuc", 2, -2):
+        _full_precision(A, "matrix_norm")
         s = svdvals(moved)
         out = s.sum(-1) if ord == "nuc" else _largest(s) if ord == 2 else s.amin(-1)
     elif ord in (1, -1):
@@ -615,6 +647,7 @@ def pinv(A, rcond=None, hermitian=False, *, atol=None, rtol=None):  # noqa: N803
     ``rtol=rcond, atol=0``. Gradients need distinct non-zero singular values."""
     atol, rtol = _positional_tolerance("pinv", "rcond", rcond, atol, rtol, hermitian, True)
     _matrix(A, "pinv")
+    _full_precision(A, "pinv")
     u, s, vh = svd(A, full_matrices=False)
     m, n = A.shape[-2:]
     if rtol is None:
@@ -640,6 +673,7 @@ def matrix_rank(A, tol=None, hermitian=False, *, atol=None, rtol=None):  # noqa:
     """
     atol, rtol = _positional_tolerance("matrix_rank", "tol", tol, atol, rtol, hermitian, False)
     _matrix(A, "matrix_rank")
+    _full_precision(A, "matrix_rank")
     if A.numel() == 0:  # rank 0, before hermitian's square check (PyTorch's empty shortcut)
         return A.new_zeros(A.shape[:-2], dtype=dtypes.int64)
     with grad_mode.no_grad():
@@ -669,6 +703,7 @@ def lstsq(A, B, rcond=None, *, driver=None):  # noqa: N803
             f"gelss), got {driver!r}"
         )
     _matrix(A, "lstsq")
+    _full_precision(A, "lstsq")
     if B.ndim == 0:
         raise RuntimeError("torch.linalg.lstsq: other must have at least 1 dimension.")
     vector = B.ndim == A.ndim - 1

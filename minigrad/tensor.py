@@ -445,7 +445,8 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         return self.device.backend.to_host(self._data).tolist()
 
     def numpy(self, force: bool = False) -> np.ndarray:
-        """The data as a NumPy array, sharing memory on the CPU (``force=True`` copies from a GPU).
+        """The data as a NumPy array, sharing memory on the CPU (a view: its ``shape`` and
+        ``flags`` are its own) (``force=True`` copies from a GPU).
         Refused for a tensor that requires grad while grad mode is on (the array would escape
         the graph); under ``no_grad`` (and in a custom Function's forward) it is allowed."""
         if type(self._data) in (_sparse_coo.SparseCOO, _SparseCompressed):
@@ -471,7 +472,10 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
                 f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
                 f"copy the tensor to host memory first."
             )
-        return self.device.backend.to_host(self._data)
+        host = self.device.backend.to_host(self._data)
+        # A view, as PyTorch's array is one (its ``base`` set): it shares the memory, so writes
+        # go both ways, while setting its ``shape``/``dtype``/``flags`` leaves the tensor alone.
+        return host.view() if host is self._data else host
 
     def to(self, *args, **kwargs) -> Tensor:
         """Move to a device and/or convert to a dtype: ``t.to("cuda")``, ``t.to(minigrad.float64)``,

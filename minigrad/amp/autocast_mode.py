@@ -188,6 +188,12 @@ def is_autocast_enabled(device_type: str = "cuda") -> bool:
     return device_type in _state.enabled
 
 
+def is_any_autocast_enabled() -> bool:
+    """True inside an enabled autocast region for any device type (this thread): PyTorch's
+    ``torch._C._is_any_autocast_enabled``."""
+    return bool(_state.enabled)
+
+
 def get_autocast_dtype(device_type: str = "cuda"):
     """The low-precision dtype autocast uses for ``device_type`` (its default when off)."""
     found = _state.enabled.get(device_type)

@@ -15,7 +15,7 @@ import threading
 
 import numpy as np
 
-from .._warnings import warn_user
+from .._warnings import warn_user, warn_user_once
 from . import anomaly, forward_ad, grad_mode, graph
 from .graph import AccumulateGrad, accumulate_into, disown, gradient_edge, mark_adoptable
 
@@ -38,7 +38,20 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         raise RuntimeError("backward: 'inputs' argument to backward() cannot be empty")
     if inputs is not None:
         _check_inputs(inputs, "backward")
+    if create_graph:
+        warn_user_once("backward create_graph", _CREATE_GRAPH_CYCLE)
     _run(tensors, grad_tensors, retain_graph, create_graph, inputs, accumulate=True)
+
+
+# PyTorch's once-per-process warning for backward(create_graph=True), which accumulates a grad
+# that requires grad into .grad: the grad's graph refers back to the tensor holding it.
+_CREATE_GRAPH_CYCLE = (
+    "Using backward() with create_graph=True will create a reference cycle between the "
+    "parameter and its gradient which can cause a memory leak. We recommend using autograd.grad "
+    "when creating the graph to avoid this. If you have to use this function, make sure to "
+    "reset the .grad fields of your parameters to None after use to break the cycle and avoid "
+    "the leak."
+)
 
 
 def grad(

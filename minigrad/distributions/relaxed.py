@@ -12,21 +12,19 @@ from __future__ import annotations
 import math
 
 from .. import creation
-from .._typeinfo import finfo
 from ..nn import functional as F
 from . import constraints
 from .categorical import Categorical, OnCategorical
 from .distribution import Distribution
 from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform, SigmoidTransform
-from .utils import ProbsOrLogits, broadcast_all
+from .utils import ProbsOrLogits, broadcast_all, clamp_probs
 
 
 def _open_unit_uniform(shape, like):
-    """U(0, 1) draws kept inside (tiny, 1 - eps), where their logs are finite."""
-    info = finfo(like.dtype)
-    u = creation.rand(shape, dtype=like.dtype, device=like.device)
-    return u.clamp(min=info.tiny, max=1 - info.eps)
+    """U(0, 1) draws kept inside [eps, 1 - eps], where their logs are finite (PyTorch's
+    ``clamp_probs``)."""
+    return clamp_probs(creation.rand(shape, dtype=like.dtype, device=like.device))
 
 
 class LogitRelaxedBernoulli(ProbsOrLogits, Distribution):
@@ -53,7 +51,8 @@ class LogitRelaxedBernoulli(ProbsOrLogits, Distribution):
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
         u = _open_unit_uniform(shape, self.logits)
-        return (self.logits + u.log() - (-u).log1p()) / self.temperature
+        p = clamp_probs(self.probs.expand(shape))  # (PyTorch's terms, in its order)
+        return (u.log() - (-u).log1p() + p.log() - (-p).log1p()) / self.temperature
 
     def log_prob(self, value):
         if self._validate_args:

@@ -2,7 +2,7 @@
 
 Clients, in the order they see an op: the profiler (which times the op with the others run
 inside), the checkpoint observer (which tensors requiring grad a
-checkpointed function reads), autocast (casts), vmap (batching rules, which may handle the op),
+checkpointed function reads), selective checkpointing (which replays saved outputs), autocast (casts), vmap (batching rules, which may handle the op),
 forward AD (tangents; last, so that it sees the physical tensors vmap's rules compute on, which
 are where the tangents of batched tensors live).
 With none active the interposer is None and ops pay one global lookup.
@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..autograd import forward_ad as _forward_ad
 from ..ops import base as _base
 
-_ORDER = ("profiler", "checkpoint", "autocast", "vmap", "forward_ad")
+_ORDER = ("profiler", "checkpoint", "selective", "autocast", "vmap", "forward_ad")
 _hooks = {name: None for name in _ORDER}
 
 

@@ -449,7 +449,7 @@ def _nested(op, vals, flags, size):
     )
 
 
-@rule("Cholesky")
+@rule("Cholesky", "Det")
 def _leading(op, vals, flags, size):
     return op(*vals)
 

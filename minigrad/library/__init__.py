@@ -167,6 +167,15 @@ class _OpPacket:
     def overloads(self) -> list[str]:
         return ["default"]
 
+    def __str__(self) -> str:
+        return f"{self._op._namespace}.{self._op._name}.default"
+
+    def __eq__(self, other):  # (each attribute access makes a packet: equal by their op)
+        return isinstance(other, _OpPacket) and other._op is self._op
+
+    def __hash__(self):
+        return hash(self._op._qualname)
+
     def __repr__(self) -> str:
         return f"<OpOverloadPacket(op='{self._op._namespace}.{self._op._name}')>"
 

@@ -98,6 +98,9 @@ class OpOverload:
     def __repr__(self) -> str:
         return f"<OpOverload(op='aten.{self._name_only()}', overload='{self._overloadname}')>"
 
+    def __str__(self) -> str:
+        return f"aten.{self.__name__}"
+
     def _name_only(self) -> str:
         return self.overloadpacket._name
 
@@ -130,6 +133,9 @@ class OpOverloadPacket:
 
     def __repr__(self) -> str:
         return f"<OpOverloadPacket(op='aten.{self._name}')>"
+
+    def __str__(self) -> str:
+        return f"aten.{self._name}"
 
 
 class _AtenNamespace:

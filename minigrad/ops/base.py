@@ -229,10 +229,18 @@ def kernel_dtypes(kernel: str, bools_only: bool = False, pair: bool = False, min
     return wrap
 
 
-def refuse_dtype(d, kernel: str, op: str, bools_only: bool = False) -> None:
+def refuse_dtype(
+    d, kernel: str, op: str, bools_only: bool = False, low_precision: bool = False
+) -> None:
     """Raise PyTorch's ``NotImplementedError`` for a dtype ``d`` its CPU ``kernel`` has no
     implementation for: integer and bool (``bools_only``: bool only); see
-    :func:`kernel_dtypes`, and the linalg ops whose kernels refuse integer input."""
+    :func:`kernel_dtypes`, and the linalg ops whose kernels refuse integer input. With
+    ``low_precision``, float16 and bfloat16 too (LAPACK's kernels have neither)."""
+    if low_precision and d.is_floating_point and d.itemsize == 2:
+        raise NotImplementedError(
+            f"{op}: \"{kernel}\" not implemented for '{dtypes.scalar_type_name(d)}' (as in "
+            "PyTorch; convert with .float())"
+        )
     if d is dtypes.bool or not (bools_only or d.is_floating_point or d.is_complex):
         raise NotImplementedError(
             f"\"{kernel}\" not implemented for '{dtypes.scalar_type_name(d)}' (as in PyTorch, "

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np  # host-side constants only (finfo)
+
 from .base import Op, constant
 from .elementwise import where
 from .joining import cat
@@ -104,6 +106,75 @@ class _Packed(Op):
             out.append(packed[..., start:stop].reshape(self.batch + tuple(shape)))
             start = stop
         return out
+
+
+class Det(Op):
+    """d = det A (…, n, n) → (…), as sign·exp(log|det A|) (LAPACK's LU, without overflow on
+    the way). dA = ḡ·conj(d)·A⁻ᴴ, the cofactor matrix (PyTorch's formula); at a singular A
+    (d = 0) that is zero in a plain backward, as PyTorch's LU solve gives, and under
+    ``create_graph`` the cofactor matrix from the SVD (PyTorch's singular case, which it takes
+    where |d| < 100·eps), so that second derivatives flow through it:
+    U·diag(ḡ·ᾱ·Π_{j≠i} sⱼ)·Vᴴ, α = det U · det Vᴴ."""
+
+    backward_name = "LinalgDetBackward0"
+    save_inputs = True
+    save_output = True
+    supports_complex = True
+
+    def forward(self, a):
+        sign, logabsdet = self.xp.linalg.slogdet(a)
+        return self.xp.asarray(sign * self.xp.exp(logabsdet))
+
+    def backward(self, g):
+        from ..autograd import grad_mode
+
+        a, d = self.saved
+        coeff = (g * d.conj()).unsqueeze(-1).unsqueeze(-1)
+        higher = grad_mode.is_grad_enabled()
+        if higher:  # (PyTorch's threshold for its SVD formula)
+            singular = abs(d._data) < 100 * float(np.finfo(d._data.dtype).eps)
+        else:
+            singular = d._data == 0
+        if not singular.any():
+            return coeff * inverse(a).mH
+        mask = constant(singular, a.device)
+        eye = constant(a.device.xp.eye(a.shape[-1], dtype=a._data.dtype), a.device)
+        regular = coeff * inverse(where(mask.unsqueeze(-1).unsqueeze(-1), eye, a)).mH
+        if not higher:  # coeff is 0 there: zeros, as PyTorch's
+            return regular
+        if a.ndim == 2:
+            return _cofactors(a, g)
+        return regular.index_put((mask,), _cofactors(a[mask], g[mask]))
+
+
+def _cofactors(a, g):
+    """ḡ times the conjugate of the cofactor matrix of each A, from its SVD (differentiable
+    wherever the SVD's backward is: PyTorch's formula for singular A)."""
+    op = SVD()
+    u, s, vh = op.unpack(op(a))
+    if a.is_complex():
+        s = s.real
+    alpha = (Det()(u) * Det()(vh)).conj()
+    others = _products_of_others(s)
+    scale = (g * alpha).unsqueeze(-1) * others.to(u.dtype)
+    return (u * scale.unsqueeze(-2)) @ vh
+
+
+def _products_of_others(s):
+    """Π_{j≠i} sⱼ along the last dim, from products before and after i (PyTorch's exclusive
+    cumulative products): no division, so the derivatives stay exact at tiny sᵢ."""
+    from .joining import stack
+
+    cols = [s[..., i] for i in range(s.shape[-1])]
+    before, after = [None] * len(cols), [None] * len(cols)
+    for order, out in ((range(len(cols)), before), (range(len(cols) - 1, -1, -1), after)):
+        acc = None
+        for i in order:
+            out[i] = acc
+            acc = cols[i] if acc is None else acc * cols[i]
+    one = constant(s.device.xp.ones(s.shape[:-1], dtype=s._data.dtype), s.device)
+    parts = [one if b is None else b for b in before]
+    return stack([p if x is None else p * x for p, x in zip(parts, after)], -1)
 
 
 class Slogdet(_Packed):

@@ -11,7 +11,6 @@ result is the plain run's gradients, with one segment's activations alive at a t
 from __future__ import annotations
 
 import contextlib
-import enum
 import threading
 
 from .. import backend
@@ -21,6 +20,11 @@ from ..autograd import engine, grad_mode, graph
 from ..autograd.function import Function
 from ..func import _dispatch
 from ._pytree import tree_map  # (also torch.utils.checkpoint.tree_map)
+from ._selective_checkpoint import (  # noqa: F401 - torch.utils.checkpoint's names
+    CheckpointPolicy,
+    SelectiveCheckpointContext,
+    create_selective_checkpoint_contexts,
+)
 
 
 class _Observed(threading.local):
@@ -114,33 +118,6 @@ class _Run:
 def noop_context_fn():
     """``checkpoint``'s default ``context_fn``: two contexts that do nothing."""
     return contextlib.nullcontext(), contextlib.nullcontext()
-
-
-class CheckpointPolicy(enum.Enum):
-    """What selective activation checkpointing does with an op's output (PyTorch's values):
-    save it in forward (``*_SAVE``), recompute it in backward (``*_RECOMPUTE``), or save it
-    offloaded to the CPU (``*_CPU_OFFLOAD``). See
-    :func:`create_selective_checkpoint_contexts`."""
-
-    MUST_SAVE = 0
-    PREFER_SAVE = 1
-    MUST_RECOMPUTE = 2
-    PREFER_RECOMPUTE = 3
-    MUST_CPU_OFFLOAD = 4
-    PREFER_CPU_OFFLOAD = 5
-
-
-def create_selective_checkpoint_contexts(policy_fn_or_list, allow_cache_entry_mutation=False):
-    """Not implemented: PyTorch's selective activation checkpointing asks ``policy_fn`` about
-    each aten operator a segment dispatches, and minigrad has no aten operator layer under
-    its ops to ask about (nor ``__torch_dispatch__`` modes). Plain ``checkpoint`` (everything
-    recomputed) gives the same gradients."""
-    raise NotImplementedError(
-        "create_selective_checkpoint_contexts: selective activation checkpointing (a policy "
-        "per aten operator) needs an aten dispatch layer, which minigrad does not have; use "
-        "checkpoint(fn, ..., use_reentrant=False) without context_fn (same gradients, "
-        "everything recomputed)"
-    )
 
 
 def checkpoint(

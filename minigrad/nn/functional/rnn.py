@@ -128,6 +128,23 @@ def _check_cell(gates: int, input, hiddens, w_ih, w_hh) -> None:
 
 
 # -- cells: PyTorch's torch.lstm_cell / gru_cell / rnn_tanh_cell / rnn_relu_cell ---------------
+def _mixed_under_autocast(input, weight) -> bool:
+    """Whether a floating ``input`` of another dtype than ``weight`` meets a CPU cell (or GRU
+    layer) under autocast, which no policy casts there: PyTorch runs it as a model of the
+    input's dtype would."""
+    return (
+        input.dtype != weight.dtype
+        and input.dtype.is_floating_point
+        and weight.dtype.is_floating_point
+        and _autocast_on()
+    )
+
+
+def _as_input_dtype(input, *tensors) -> tuple:
+    """``tensors`` cast to ``input``'s dtype (differentiably; None stays None)."""
+    return tuple(None if t is None else t.to(input.dtype) for t in tensors)
+
+
 @autocast_op("lstm_cell")  # (in its inputs' dtype under CPU autocast, as PyTorch's)
 def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One LSTM step: ``input`` (N, I), ``hx = (h, c)`` (N, H) each → ``(h', c')``.
@@ -139,6 +156,8 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """
     h, c = hx
     _check_cell(4, input, (h, c), w_ih, w_hh)
+    if _mixed_under_autocast(input, w_ih):
+        h, c, w_ih, w_hh, b_ih, b_hh = _as_input_dtype(input, h, c, w_ih, w_hh, b_ih, b_hh)
     gates = linear(input, w_ih, b_ih) + linear(h, w_hh, b_hh)
     _gates_dtype(gates, "lstm_cell")
     out = LSTMCellOp()(gates, c)
@@ -150,6 +169,8 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
 def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One GRU step: ``input`` (N, I), ``hx`` (N, H) → h' (N, H); gates [reset, update, new]."""
     _check_cell(3, input, (hx,), w_ih, w_hh)
+    if _mixed_under_autocast(input, w_ih):
+        hx, w_ih, w_hh, b_ih, b_hh = _as_input_dtype(input, hx, w_ih, w_hh, b_ih, b_hh)
     gates = linear(input, w_ih, b_ih)
     _gates_dtype(gates, "gru_cell")
     out = GRUCellOp()(gates, linear(hx, w_hh, b_hh), hx)
@@ -373,11 +394,22 @@ def run_stack(mode, flat_input, batch_sizes, hx, layers, dropout_p: float, train
     return layer_input, ((h_n, stack(finals_c)) if lstm else h_n)
 
 
+def _autocast_on() -> bool:
+    from ... import _autocast_state  # (a layer above: imported when first asked)
+
+    return _autocast_state.is_any_autocast_enabled()
+
+
 def _checked_stack(mode, flat_input, batch_sizes, hx, layers, dropout_p, training, check):
     """:func:`run_stack`, after ``nn.RNNBase``'s check that the input has the weights' dtype
     (``check``; made here, after autocast's casts, as PyTorch checks only outside autocast)."""
     weight = layers[0][0][0]
-    if check and flat_input.dtype != weight.dtype:
+    mixed = flat_input.dtype != weight.dtype
+    if mixed and _autocast_on():  # (the LSTM's policy casts; an Elman RNN's linears are cast)
+        if mode == "GRU" and _mixed_under_autocast(flat_input, weight):
+            layers = [[_as_input_dtype(flat_input, *ws) for ws in d] for d in layers]
+            (hx,) = _as_input_dtype(flat_input, hx)
+    elif mixed and check:
         raise ValueError(
             f"RNN input dtype ({flat_input.dtype}) does not match weight dtype ({weight.dtype}). "
             f"Convert input: input.to({weight.dtype}), or convert model: "
