@@ -933,6 +933,16 @@ def _write_quantized(target, result) -> None:
 
 
 def _check_inplace_allowed(t) -> None:
+    fn = t.grad_fn
+    if fn is not None and t._output_nr in getattr(fn, "input_views", ()):
+        raise RuntimeError(
+            f"Output {t._output_nr} of {fn.function_cls.__name__} is a view and is being "
+            "modified inplace. This view was created inside a custom Function (or because an "
+            "input was returned as-is) and the autograd logic to handle view+inplace would "
+            "override the custom backward associated with the custom Function, leading to "
+            "incorrect gradients. This behavior is forbidden. You can fix this by cloning the "
+            "output of the custom Function."
+        )
     if t.grad_fn is None and t._requires_grad:
         raise RuntimeError(
             "a leaf Variable that requires grad is being used in an in-place operation. "

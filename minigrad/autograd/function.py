@@ -24,6 +24,7 @@ class FunctionCtx(Node):
         self.output_meta = ()
         self.to_save_forward = None  # save_for_forward's tensors
         self.forward_saved = None  # what ctx.saved_tensors returns while jvp runs
+        self.input_views = ()  # positions of outputs that are inputs (or views of them)
 
     @property
     def saved_tensors(self) -> tuple:
@@ -227,9 +228,13 @@ def _connect(ctx: FunctionCtx, args, outputs) -> tuple:
             if any(o is d for d in ctx.dirty):  # changed in place: the input itself, rebased
                 o.grad_fn, o._requires_grad = (ctx if differentiable else None), differentiable
             else:
+                view = _input_view(o, args)
                 o = tensor_cls._make(
                     o._data, o.device, differentiable, ctx if differentiable else None
                 )
+                if view is not None:  # an input (or a view of one): it shares its version
+                    o._version_counter = graph.version_counter(view)
+                    ctx.input_views = (*ctx.input_views, i)
             o._output_nr = i
         wrapped.append(o)
     # An output that forward saved is saved as the wrapped output (its grad_fn is ctx).
@@ -242,6 +247,18 @@ def _connect(ctx: FunctionCtx, args, outputs) -> tuple:
     )
     ctx.to_save = ()
     return tuple(wrapped)
+
+
+def _input_view(output, args):
+    """The input that ``output`` is (returned as-is) or is a view of, else None: PyTorch makes
+    such an output a view, which no in-place op may change (see ``input_views``)."""
+    base = output._base
+    for a in args:
+        if isinstance(a, graph.Tensor) and (
+            output is a or (base is not None and (base is a or base is a._base))
+        ):
+            return a
+    return None
 
 
 def _bump_dirty(ctx: FunctionCtx, outputs) -> None:

@@ -80,8 +80,6 @@ def _call(module, args: tuple, kwargs: dict, track):
     if track is not None:
         track[1][0] = args
     output = module.forward(*args, **kwargs)
-    if state is not None:
-        output = state.wrap_outputs(output)
     for hook_id, hook in [*global_forward_hooks.items(), *module._forward_hooks.items()]:
         if track is not None:
             track[1][1] = output
@@ -92,6 +90,8 @@ def _call(module, args: tuple, kwargs: dict, track):
             result = hook(module, args, output)
         if result is not None:
             output = result
+    if state is not None:  # after the forward hooks, as PyTorch: grad_output is of their result
+        output = state.wrap_outputs(output)
     return output
 
 
@@ -108,15 +108,17 @@ def _full_hooks(module) -> list:
     return [*global_backward_hooks.values(), *module._backward_hooks.values()]
 
 
-class _Boundary(Function):
-    """Identity (by copy) on the tensors given; their gradients go to ``state`` in backward,
-    which may replace them."""
+class BackwardHookFunction(Function):
+    """Identity on the tensors given, returned as-is (so, as in PyTorch, its outputs are views
+    that no in-place op may change); their gradients go to ``state`` in backward, which may
+    replace them. Named as PyTorch's, so a hooked module's output shows
+    ``BackwardHookFunctionBackward`` as its ``grad_fn``."""
 
     @staticmethod
     def forward(ctx, state, stage, *tensors):
         ctx.state, ctx.stage = state, stage
         ctx.set_materialize_grads(False)  # an output no gradient reached stays None
-        return tuple(t.clone() for t in tensors)
+        return tensors
 
     @staticmethod
     def backward(ctx, *grads):
@@ -140,7 +142,7 @@ class _BackwardHookState:
         ]
         if not self.input_positions:
             return args
-        passed = _Boundary.apply(self, "input", *(args[i] for i in self.input_positions))
+        passed = BackwardHookFunction.apply(self, "input", *(args[i] for i in self.input_positions))
         args = list(args)
         for i, t in zip(self.input_positions, passed):
             args[i] = t
@@ -158,7 +160,7 @@ class _BackwardHookState:
         ]  # index among the tensor outputs
         if not positions:
             return output
-        passed = _Boundary.apply(self, "output", *(items[i] for i in positions))
+        passed = BackwardHookFunction.apply(self, "output", *(items[i] for i in positions))
         wrapped = list(items)
         for i, t in zip(positions, passed):
             wrapped[i] = t
@@ -176,7 +178,9 @@ class _BackwardHookState:
             for hook in [*global_backward_pre_hooks.values(), *module._backward_pre_hooks.values()]:
                 result = hook(module, grad_output)
                 if result is not None:
-                    grad_output = _checked(result, len(grad_output), "backward pre-hook")
+                    grad_output = _checked(
+                        result, len(grad_output), "Backward pre hook", "grad_output"
+                    )
             self.grad_output = grad_output
             if not self.input_positions and _full_hooks(module):
                 warn_user(
@@ -184,7 +188,11 @@ class _BackwardHookState:
                     "module outputs since no inputs require gradients.",
                     UserWarning,
                 )
-                self._run_full_hooks((None,) * self.n_args)
+                if any(g is not None for g in self._run_full_hooks((None,) * self.n_args)):
+                    raise RuntimeError(
+                        "Backward hook for Modules where no input requires gradient should "
+                        "always return None or None for all gradients."
+                    )
             return tuple(grad_output[slot] for slot in self.output_slots)
         grad_input = [None] * self.n_args
         for i, g in zip(self.input_positions, grads):
@@ -199,16 +207,15 @@ class _BackwardHookState:
         for hook in _full_hooks(module):
             result = hook(module, grad_input, grad_output)
             if result is not None:
-                grad_input = _checked(result, len(grad_input), "backward hook")
+                grad_input = _checked(result, len(grad_input), "Backward hook", "grad_input")
         return grad_input
 
 
-def _checked(result, expected: int, what: str) -> tuple:
+def _checked(result, expected: int, what: str, of: str) -> tuple:
     result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
     if len(result) != expected:
         raise RuntimeError(
-            f"{what} returned an invalid number of gradients - got {len(result)}, but expected "
-            f"{expected}"
+            f"{what} returned an invalid number of {of}, got {len(result)}, but expected {expected}"
         )
     return result
 

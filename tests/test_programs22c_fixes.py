@@ -1,0 +1,119 @@
+"""Regression tests for what the twenty-second round's self-supervised, interpretability and
+continual-learning programs found (round c): module full backward hooks as PyTorch sets them
+up (after the forward hooks, through ``BackwardHookFunction``, whose outputs are views no
+in-place op may change), a custom Function's outputs that are its inputs returned as-is (or
+views of them), and the hook errors in PyTorch's words."""
+
+import pytest
+
+import minigrad as torch
+from minigrad import nn
+
+VIEW_ERROR = "is a view and is being modified inplace"
+
+
+class Identity(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class Views(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.view(2), x[:1], x * 2
+
+    @staticmethod
+    def backward(ctx, g0, g1, g2):
+        return g0 + 2 * g2
+
+
+def test_function_output_returned_as_is_refuses_in_place_change():
+    x = torch.randn(2, requires_grad=True) * 1
+    y = Identity.apply(x)
+    with pytest.raises(RuntimeError, match=f"Output 0 of Identity {VIEW_ERROR}"):
+        y.add_(1)
+    with torch.no_grad():  # unrecorded: allowed, and seen by the input (one version counter)
+        y.add_(1)
+    assert y._version == x._version == 1 and torch.equal(x, y)
+
+
+def test_function_outputs_that_view_an_input_refuse_in_place_change():
+    w = torch.randn(2, requires_grad=True)
+    a, b, c = Views.apply(w * 1)
+    for i, view in enumerate((a, b)):
+        with pytest.raises(RuntimeError, match=f"Output {i} of Views {VIEW_ERROR}"):
+            view.mul_(2)
+    c.mul_(2)  # a new tensor: an ordinary in-place op
+    c.sum().backward()
+    assert w.grad.tolist() == [4.0, 4.0]
+
+
+def test_function_output_of_inputs_needing_no_grad_stays_writable():
+    z = Identity.apply(torch.zeros(2))
+    z.add_(1)
+    assert z.tolist() == [1.0, 1.0]
+
+
+def test_full_backward_hook_sees_grad_of_forward_hooks_result():
+    """PyTorch wraps the output after the forward hooks ran: grad_output is the gradient of
+    the hook's replacement (it was of the module's own output, twice as large here)."""
+    m = nn.Tanh()
+    seen = []
+    m.register_forward_hook(lambda mod, args, out: out * 2)
+    m.register_full_backward_hook(lambda mod, gi, go: seen.append((go[0].tolist(), gi[0].tolist())))
+    x = torch.zeros(2, requires_grad=True)
+    y = m(x)
+    y.sum().backward()
+    assert type(y.grad_fn).__name__ == y.grad_fn.name() == "BackwardHookFunctionBackward"
+    assert seen == [([1.0, 1.0], [2.0, 2.0])] and x.grad.tolist() == [2.0, 2.0]
+
+
+def test_forward_hook_writes_in_place_before_the_backward_hook_boundary():
+    torch.manual_seed(0)
+    m = nn.Linear(2, 2)
+    m.register_full_backward_hook(lambda mod, gi, go: None)
+    m.register_forward_hook(lambda mod, args, out: out.__setitem__((slice(None), 0), 0.0))
+    x = torch.randn(1, 2, requires_grad=True)
+    m(x).sum().backward()
+    assert torch.allclose(x.grad, m.weight[1:].detach())  # only output 1 reaches x
+
+
+def test_inplace_relu_with_full_backward_hook_raises_as_pytorch():
+    """The guided-backprop gotcha: ``nn.ReLU(inplace=True)`` changes the hook's view."""
+    relu = nn.ReLU(inplace=True)
+    relu.register_full_backward_hook(lambda mod, gi, go: (gi[0].clamp(min=0),))
+    x = torch.randn(3, requires_grad=True) * 1
+    with pytest.raises(RuntimeError, match=f"Output 0 of BackwardHookFunction {VIEW_ERROR}"):
+        relu(x)
+    lin = nn.Linear(2, 2)
+    lin.register_full_backward_hook(lambda mod, gi, go: None)
+    with pytest.raises(RuntimeError, match=f"Output 0 of BackwardHookFunction {VIEW_ERROR}"):
+        lin(torch.randn(1, 2, requires_grad=True)).relu_()
+
+
+def test_backward_hook_errors_in_pytorchs_words():
+    lin = nn.Linear(3, 2)
+    lin.register_full_backward_hook(lambda mod, gi, go: (gi[0], gi[0]))
+    x = torch.randn(1, 3, requires_grad=True)
+    with pytest.raises(
+        RuntimeError,
+        match="Backward hook returned an invalid number of grad_input, got 2, but expected 1",
+    ):
+        lin(x).sum().backward()
+    pre = nn.Linear(3, 2)
+    pre.register_full_backward_pre_hook(lambda mod, go: (go[0], go[0]))
+    with pytest.raises(
+        RuntimeError,
+        match="Backward pre hook returned an invalid number of grad_output, got 2, but expected 1",
+    ):
+        pre(x).sum().backward()
+    no_input = nn.Linear(3, 2)
+    no_input.register_full_backward_hook(lambda mod, gi, go: (torch.ones(1, 3),))
+    with pytest.warns(UserWarning, match="Full backward hook is firing"):
+        with pytest.raises(RuntimeError, match="where no input requires gradient should always"):
+            no_input(torch.randn(1, 3)).sum().backward()
