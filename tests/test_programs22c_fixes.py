@@ -117,3 +117,22 @@ def test_backward_hook_errors_in_pytorchs_words():
     with pytest.warns(UserWarning, match="Full backward hook is firing"):
         with pytest.raises(RuntimeError, match="where no input requires gradient should always"):
             no_input(torch.randn(1, 3)).sum().backward()
+
+
+def test_backward_hooks_removed_after_forward_still_run_for_that_call():
+    """PyTorch's BackwardHook keeps the hooks of the call (TransformerLens-style
+    ``run_with_hooks`` removes them before ``backward``); a later call runs none."""
+    point = nn.Identity()
+    seen = []
+    handles = [
+        point.register_full_backward_pre_hook(lambda mod, go: seen.append("pre")),
+        point.register_full_backward_hook(lambda mod, gi, go: seen.append("full")),
+    ]
+    w = torch.randn(2, requires_grad=True)
+    y = point(w * 2)
+    for handle in handles:
+        handle.remove()
+    y.sum().backward()
+    assert seen == ["pre", "full"]
+    point(w * 2).sum().backward()
+    assert seen == ["pre", "full"] and w.grad.tolist() == [4.0, 4.0]

@@ -131,6 +131,10 @@ class _BackwardHookState:
 
     def __init__(self, module):
         self.module = module
+        # the hooks as of the call, as PyTorch's BackwardHook keeps them: a hook removed
+        # after forward still runs in this call's backward
+        self.pre_hooks = [*global_backward_pre_hooks.values(), *module._backward_pre_hooks.values()]
+        self.full_hooks = _full_hooks(module)
         self.n_args = 0
         self.input_positions: list = []  # positional args that require grad
         self.grad_output = None
@@ -175,14 +179,14 @@ class _BackwardHookState:
             for slot, g in zip(self.output_slots, grads):
                 grad_output[slot] = g
             grad_output = tuple(grad_output)
-            for hook in [*global_backward_pre_hooks.values(), *module._backward_pre_hooks.values()]:
+            for hook in self.pre_hooks:
                 result = hook(module, grad_output)
                 if result is not None:
                     grad_output = _checked(
                         result, len(grad_output), "Backward pre hook", "grad_output"
                     )
             self.grad_output = grad_output
-            if not self.input_positions and _full_hooks(module):
+            if not self.input_positions and self.full_hooks:
                 warn_user(
                     "Full backward hook is firing when gradients are computed with respect to "
                     "module outputs since no inputs require gradients.",
@@ -204,7 +208,7 @@ class _BackwardHookState:
         module, grad_output = self.module, self.grad_output
         if grad_output is None:  # the outputs had no gradient path (or were not tensors)
             grad_output = (None,) * getattr(self, "n_outputs", 0)
-        for hook in _full_hooks(module):
+        for hook in self.full_hooks:
             result = hook(module, grad_input, grad_output)
             if result is not None:
                 grad_input = _checked(result, len(grad_input), "Backward hook", "grad_input")
