@@ -4,6 +4,8 @@ up (after the forward hooks, through ``BackwardHookFunction``, whose outputs are
 in-place op may change), a custom Function's outputs that are its inputs returned as-is (or
 views of them), and the hook errors in PyTorch's words."""
 
+import functools
+
 import pytest
 
 import minigrad as torch
@@ -136,3 +138,31 @@ def test_backward_hooks_removed_after_forward_still_run_for_that_call():
     assert seen == ["pre", "full"]
     point(w * 2).sum().backward()
     assert seen == ["pre", "full"] and w.grad.tolist() == [4.0, 4.0]
+
+
+def _longer(grad):
+    return torch.ones(5)
+
+
+def test_tensor_hook_changing_size_or_dtype_raises_as_pytorch():
+    """A ``register_hook`` hook may not change the gradient's size or type (minigrad raised a
+    node's shape error for the size and cast a float64 result back silently)."""
+    x = torch.randn(3, requires_grad=True)
+    y = x * 2
+    y.register_hook(_longer)
+    with pytest.raises(RuntimeError, match="hook '_longer' has changed the size of value"):
+        y.sum().backward()
+    y = x * 2
+    y.register_hook(lambda g: g.double())
+    with pytest.raises(RuntimeError, match=r"hook '<lambda>' has changed the type of value \(was"):
+        y.sum().backward()
+    x.register_hook(functools.partial(lambda g, n: torch.ones(n), n=4))
+    with pytest.raises(RuntimeError, match="hook '<unknown>' has changed the size of value"):
+        (x * 2).sum().backward()
+
+
+def test_no_input_full_backward_hook_warning_in_pytorchs_words():
+    lin = nn.Linear(2, 2)
+    lin.register_full_backward_hook(lambda mod, gi, go: None)
+    with pytest.warns(UserWarning, match="no inputs require gradients. See https://docs.pytorch"):
+        lin(torch.randn(1, 2)).sum().backward()

@@ -595,7 +595,7 @@ def _run_prehooks(node, grads):
             continue
         result = hook(grads[nr])
         if result is not None:
-            grads[nr] = result
+            grads[nr] = graph.checked_hook_result(hook, grads[nr], result)
     for nr, hook in retains:  # retain_grad sees the gradient after every other hook, as PyTorch
         disown(grads[nr])
         hook(grads[nr])

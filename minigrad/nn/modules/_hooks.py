@@ -189,7 +189,9 @@ class _BackwardHookState:
             if not self.input_positions and self.full_hooks:
                 warn_user(
                     "Full backward hook is firing when gradients are computed with respect to "
-                    "module outputs since no inputs require gradients.",
+                    "module outputs since no inputs require gradients. See "
+                    "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
+                    "#torch.nn.Module.register_full_backward_hook for more details.",
                     UserWarning,
                 )
                 if any(g is not None for g in self._run_full_hooks((None,) * self.n_args)):
