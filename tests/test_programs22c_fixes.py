@@ -166,3 +166,19 @@ def test_no_input_full_backward_hook_warning_in_pytorchs_words():
     lin.register_full_backward_hook(lambda mod, gi, go: None)
     with pytest.warns(UserWarning, match="no inputs require gradients. See https://docs.pytorch"):
         lin(torch.randn(1, 2)).sum().backward()
+
+
+def test_grad_output_has_an_entry_per_output_element():
+    """PyTorch packs grad_output to the length of the output tuple, None where an element is
+    not a tensor (minigrad counted the tensors only)."""
+    seen = []
+    lstm = nn.LSTM(3, 4, batch_first=True)
+    lstm.register_full_backward_hook(lambda mod, gi, go: seen.append([g is None for g in go]))
+    output, (h, c) = lstm(torch.randn(2, 5, 3, requires_grad=True))
+    output.sum().backward()
+    mha = nn.MultiheadAttention(4, 2, batch_first=True)
+    mha.register_full_backward_hook(lambda mod, gi, go: seen.append([g is None for g in go]))
+    x = torch.randn(1, 3, 4, requires_grad=True)
+    attn, weights = mha(x, x, x, need_weights=False)
+    attn.sum().backward()
+    assert seen == [[False, True], [False, True]] and weights is None

@@ -158,10 +158,10 @@ class _BackwardHookState:
         if not isinstance(items, (tuple, list)):
             return output
         positions = [i for i, o in enumerate(items) if isinstance(o, Tensor) and o.requires_grad]
-        self.n_outputs = sum(isinstance(o, Tensor) for o in items)
-        self.output_slots = [
-            sum(isinstance(o, Tensor) for o in items[:i]) for i in positions
-        ]  # index among the tensor outputs
+        # grad_output has one entry per element of the output (None for a non-tensor, as
+        # LSTM's ``(h, c)`` or MultiheadAttention's absent weights), as in PyTorch
+        self.n_outputs = len(items)
+        self.output_slots = positions
         if not positions:
             return output
         passed = BackwardHookFunction.apply(self, "output", *(items[i] for i in positions))
