@@ -182,3 +182,9 @@ def test_grad_output_has_an_entry_per_output_element():
     attn, weights = mha(x, x, x, need_weights=False)
     attn.sum().backward()
     assert seen == [[False, True], [False, True]] and weights is None
+
+
+def test_unused_input_of_autograd_grad_in_pytorchs_words():
+    a, b = torch.randn(2, requires_grad=True), torch.randn(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="^The differentiated Tensor at index 1 appears to not "):
+        torch.autograd.grad((a * 2).sum(), [a, b])
