@@ -1,13 +1,15 @@
 """A twenty-second round of PyTorch programs (round c): self-supervised learning (VICReg, MoCo
 v2, SimSiam, data2vec, I-JEPA), interpretability (integrated gradients, SmoothGrad and guided
-backprop by module backward hooks, influence functions by Hessian-vector products,
-TransformerLens-style hook points with activation and attribution patching, steering vectors)
-and continual learning (GEM/A-GEM, Learning without Forgetting, Synaptic Intelligence), run
-with ``torch`` bound to minigrad and with PyTorch itself and compared value by value.
+backprop by module backward hooks, DeepLIFT and LRP, influence functions by Hessian-vector
+products, TransformerLens-style hook points with activation and attribution patching, steering
+vectors) and continual learning (GEM/A-GEM, Learning without Forgetting, Synaptic
+Intelligence), run with ``torch`` bound to minigrad and with PyTorch itself and compared value
+by value.
 
-Tolerances: the float64 programs (integrated gradients, saliency maps, influence functions)
-agree to 1e-10; float32 training is compared at 1e-5 relative with an absolute floor of 1e-6
-(the runs drift by a few ulps per step: at most 2e-6 relative measured on these programs, the
+Tolerances: the float64 programs (integrated gradients, saliency maps, DeepLIFT/LRP) agree to
+1e-10 relative (influence functions, whose L-BFGS refits stop on tolerances, to 1e-8; 1e-13
+measured); float32 training is compared at 1e-5 relative with an absolute floor of 1e-6 (the
+runs drift by a few ulps per step: at most 2e-6 relative measured on these programs, the
 larger relative figures only on values below 1e-4). Accuracies, token ids, shapes, names and
 error messages are compared exactly."""
 
@@ -148,3 +150,14 @@ def test_synaptic_intelligence(programs):
     matrix, surrogate, stats, buffers = ours.results["si"]
     assert surrogate[0] == 0.0 < surrogate[1] and stats[2] == 0  # omega >= 0 here
     assert buffers[0] == "fc1__bias_SI_omega"
+
+
+def test_deeplift_lrp(programs):
+    ours, theirs = _both(programs, "deeplift_lrp")  # multipliers via full backward hooks
+    assert close(ours.attributions, theirs.attributions, *F64) and ours.top_feature == {
+        k: 1 for k in ("deeplift", "grad_x_input", "lrp")
+    }
+    assert close(ours.lrp_conservation, theirs.lrp_conservation, *F64)
+    _same(ours, theirs, "accuracy", "hooks_left", "top_feature")
+    assert ours.summation_error < 1e-12 and theirs.summation_error < 1e-12  # sums to delta
+    assert ours.accuracy == 1.0 and ours.hooks_left == 0
