@@ -7,7 +7,7 @@ Intelligence), run with ``torch`` bound to minigrad and with PyTorch itself and 
 by value.
 
 Tolerances: the float64 programs (integrated gradients, saliency maps, DeepLIFT/LRP) agree to
-1e-10 relative (influence functions, whose L-BFGS refits stop on tolerances, to 1e-8; 1e-13
+1e-10 relative (influence functions, whose L-BFGS refits stop on tolerances, to 1e-8; 2e-14
 measured); float32 training is compared at 1e-5 relative with an absolute floor of 1e-6 (the
 runs drift by a few ulps per step: at most 2e-6 relative measured on these programs, the
 larger relative figures only on values below 1e-4). Accuracies, token ids, shapes, names and
