@@ -124,6 +124,7 @@ def test_steering_vectors(programs):
     ours, theirs = _both(programs, "steering_vectors")  # forward (pre-)hooks add a vector
     assert close(ours.losses, theirs.losses, *F32) and close(ours.steer_norm, theirs.steer_norm)
     _same(ours, theirs, "sweep", "pre_hook_odd", "unsteered_again", "hooks_left", "tied")
+    assert ours.out_proj_calls == theirs.out_proj_calls == 0
     assert ours.sweep[0.0][0] == 0.0 and ours.sweep[2.0][0] == 1.0 and ours.unsteered_again
 
 

@@ -188,3 +188,17 @@ def test_unused_input_of_autograd_grad_in_pytorchs_words():
     a, b = torch.randn(2, requires_grad=True), torch.randn(2, requires_grad=True)
     with pytest.raises(RuntimeError, match="^The differentiated Tensor at index 1 appears to not "):
         torch.autograd.grad((a * 2).sum(), [a, b])
+
+
+def test_multihead_attention_projects_with_out_proj_weights_not_its_forward():
+    """PyTorch's MultiheadAttention uses ``out_proj.weight``/``bias`` directly: hooks on
+    ``out_proj`` never run (minigrad called the module, so they did)."""
+    mha = nn.MultiheadAttention(4, 2, batch_first=True)
+    calls = []
+    mha.out_proj.register_forward_hook(lambda *args: calls.append(1))
+    x = torch.randn(1, 3, 4)
+    out, _ = mha(x, x, x)
+    with torch.no_grad():
+        mha.out_proj.weight.mul_(2)  # its bias starts at zero
+    doubled, _ = mha(x, x, x)
+    assert calls == [] and torch.allclose(doubled, 2 * out, atol=1e-6)

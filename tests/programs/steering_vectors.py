@@ -125,3 +125,10 @@ handle.remove()
 pre_hook_odd = odd_fraction(pre_hook_generation, 3)
 unsteered_again = model.generate(prompt, 4)[0].tolist() == sweep[0.0][2]
 hooks_left = len(model.h[LAYER]._forward_hooks) + len(model.h[LAYER]._forward_pre_hooks)
+
+# a hook on nn.MultiheadAttention's out_proj never runs: the attention uses its weight only
+out_proj_calls = []
+handle = model.h[LAYER].attn.out_proj.register_forward_hook(lambda *args: out_proj_calls.append(1))
+model.generate(prompt, 1)
+handle.remove()
+out_proj_calls = len(out_proj_calls)
