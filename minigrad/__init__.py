@@ -585,6 +585,7 @@ _LAZY_SUBMODULES += ("export",)  # minigrad.export, as torch.export
 _LAZY_SUBMODULES += ("_dynamo",)  # torch._dynamo.eval_frame.OptimizedModule, as PyTorch's
 _LAZY_SUBMODULES += ("__config__",)  # torch.__config__.show()
 _LAZY_SUBMODULES += ("_utils",)  # torch._utils._rebuild_tensor_v2 in subclasses' __reduce_ex__
+_LAZY_SUBMODULES += ("functional",)  # torch.functional.einsum (e3nn)
 
 
 def __getattr__(name: str):
@@ -686,6 +687,7 @@ from ._surface import _assert  # noqa: E402
 from ._surface_math import gradient, histogramdd, segment_reduce  # noqa: E402
 from .dtypes import qint8, qint32, quint4x2, quint8  # noqa: E402
 from .func import vmap  # noqa: E402
+from .ops.nn import _log_softmax_backward_data, _softmax_backward_data  # noqa: E402
 from .ops.quantize import (  # noqa: E402 - branch quant: quantization-aware training
     _fake_quantize_learnable_per_channel_affine,
     _fake_quantize_learnable_per_tensor_affine,

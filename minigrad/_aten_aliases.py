@@ -9,6 +9,7 @@ from . import creation, dtypes
 from .autograd import grad_mode
 from .autograd.graph import names_node
 from .nn import functional as F
+from .nn.functional.normalization import _batch_norm
 from .ops.base import check_bool_arg, normalize_dim
 from .ops.complex import complex_not_implemented
 from .ops.joining import stack
@@ -81,8 +82,9 @@ def conv_tbc(input, weight, bias, pad: int = 0):
 def batch_norm(
     input, weight, bias, running_mean, running_var, training, momentum, eps, cudnn_enabled
 ):
-    """``torch.batch_norm`` (ATen's argument order): :func:`nn.functional.batch_norm`."""
-    return F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+    """``torch.batch_norm`` (ATen's argument order): :func:`nn.functional.batch_norm`, which
+    checks ``eps`` where this does not (as PyTorch's)."""
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
 
 
 def instance_norm(
@@ -123,7 +125,7 @@ def native_batch_norm(input, weight, bias, running_mean, running_var, training, 
     if input.numel() == 0:  # (ATen's kernel reads no statistics: F.batch_norm's check skipped)
         out = input.clone()
     else:
-        out = F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+        out = _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
     if not training and running_mean is not None:
         empty = input.new_zeros((0,))
         return out, empty, empty.clone()

@@ -60,6 +60,20 @@ def _bounded(name: str, t, other):
     return getattr(t, name)(other)
 
 
+def _refuse_tensor_scalar(method: str, other) -> None:
+    """PyTorch's errors for one tensor of one or more dimensions as the scalar of a binary
+    foreach op: add/mul/div have a scalar-tensor overload that wants it 0-d, the others none."""
+    if method.rstrip("_") in ("add", "mul", "div"):
+        raise RuntimeError(
+            f"scalar tensor expected to be 0 dim but it has {other.ndim} dimensions and "
+            f"{other.numel()} elements."
+        )
+    raise TypeError(
+        f"_foreach_{method}() received an invalid combination of arguments - got (list, Tensor),"
+        " but expected a scalar, a 0-d tensor, a list of scalars or a list of tensors"
+    )
+
+
 def _binary(name: str, inplace: bool):
     method = f"{name}_" if inplace else name
     takes_alpha = name in ("add", "sub")
@@ -69,6 +83,8 @@ def _binary(name: str, inplace: bool):
             exponents = _check_list(name, other)
             return tuple(_ops.pow(self, e) for e in exponents)
         tensors = _check_list(name, self)
+        if isinstance(other, graph.Tensor) and other.ndim != 0:
+            _refuse_tensor_scalar(method, other)
         others = _per_tensor(name, tensors, other)
         if alpha != 1:
             if not takes_alpha:

@@ -11,11 +11,10 @@ from .autograd.graph import class_name
 
 
 def tensor_repr(t) -> str:
-    # a Tensor subclass that keeps its class through ops is printed under its own name, as in
-    # PyTorch (Sub([1., 2.])); Parameter and the classes that opt out print as tensor(...)
-    prefix = (
-        type(t).__name__ if getattr(type(t), "_dispatching_methods", False) else "tensor"
-    ) + "("
+    # a Tensor subclass is printed under its own name, as in PyTorch (Sub([1., 2.]), also with
+    # __torch_function__ disabled); Tensor and Parameter themselves print as tensor(...)
+    cls = type(t)
+    prefix = ("tensor" if cls.__dict__.get("_prints_as_tensor") else cls.__name__) + "("
     host = _printable(t)
     body = format_array(host, prefix)
     suffix = []
@@ -41,7 +40,8 @@ def tensor_repr(t) -> str:
     text = prefix + body  # array2string already indents continuation lines for the prefix
     text = _add_suffixes(text, suffix, len(prefix)) + ")"
     # a subclass tensor made a parameter (nn.Parameter(sub)) is shown as PyTorch shows it
-    return f"Parameter({text})" if getattr(t, "_is_param", False) else text
+    wrapped = getattr(t, "_is_param", False) and not cls.__dict__.get("_prints_as_tensor")
+    return f"Parameter({text})" if wrapped else text
 
 
 def _printable(t) -> np.ndarray:

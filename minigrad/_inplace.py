@@ -10,7 +10,7 @@ import numpy as np
 from . import _torch_samplers, backend, dtypes
 from . import ops as _ops
 from ._warnings import number_first_overload, warn_user
-from .autograd import anomaly, forward_ad, grad_mode, graph
+from .autograd import anomaly, forward_ad, function, grad_mode, graph
 from .autograd.graph import version_counter
 
 
@@ -933,15 +933,14 @@ def _write_quantized(target, result) -> None:
 
 
 def _check_inplace_allowed(t) -> None:
-    fn = t.grad_fn
-    if fn is not None and t._output_nr in getattr(fn, "input_views", ()):
+    made_in = function.made_in_function.get(t) if function.made_in_function else None
+    if made_in is not None:
         raise RuntimeError(
-            f"Output {t._output_nr} of {fn.function_cls.__name__} is a view and is being "
-            "modified inplace. This view was created inside a custom Function (or because an "
-            "input was returned as-is) and the autograd logic to handle view+inplace would "
-            "override the custom backward associated with the custom Function, leading to "
-            "incorrect gradients. This behavior is forbidden. You can fix this by cloning the "
-            "output of the custom Function."
+            f"{made_in} is a view and is being modified inplace. This view was created inside a "
+            "custom Function (or because an input was returned as-is) and the autograd logic to "
+            "handle view+inplace would override the custom backward associated with the custom "
+            "Function, leading to incorrect gradients. This behavior is forbidden. You can fix "
+            "this by cloning the output of the custom Function."
         )
     if t.grad_fn is None and t._requires_grad:
         raise RuntimeError(

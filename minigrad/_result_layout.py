@@ -11,13 +11,22 @@ import numpy as np
 from ._memory_format import channels_last, format_strides, is_in_format, lay_out
 
 _NUMBERS = (float, int)
+_ndarray = np.ndarray
 
 
 def pair_layout(xp, out, a, b):
     """:func:`iterator_layout` for a binary op, its common cases decided by a type test and a
     flag or strides read (its ``getattr`` loops cost a third of a small add's time): row-major
     NumPy arrays of one or more dims keep ``out``, and so does a row-major array with a number
-    when ``out`` has its strides (size-1 dims' included); the rest as :func:`iterator_layout`."""
+    when ``out`` has its strides (size-1 dims' included); the rest as :func:`iterator_layout`.
+    First, at once: an array with a number, or with an array, laid out as ``out`` (every
+    branch of :func:`iterator_layout` keeps ``out`` then)."""
+    if type(a) is _ndarray:
+        strides = a.strides
+        if strides == out.strides:
+            kind = type(b)
+            if kind is float or kind is int or (kind is _ndarray and b.strides == strides):
+                return out
     x, y = (b, a) if type(a) in _NUMBERS else (a, b)
     if type(x) is np.ndarray and x.flags.c_contiguous:
         if type(y) in _NUMBERS:

@@ -213,6 +213,14 @@ def dispatching(fn, refusal=None):
                 return fn(*args, **kwargs)
         return dispatch(call, fn, args, kwargs)
 
+    normalize = getattr(fn, "normalize_arguments", None)
+    if normalize is not None:  # (einsum: its list of operands spread, before any dispatch)
+        checked_call = call
+
+        @functools.wraps(fn)
+        def call(*args, **kwargs):
+            return checked_call(*normalize(args), **kwargs)
+
     call.__torch_function_wrapped__ = fn
     return call
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 import os
 import threading
 import zlib
@@ -200,6 +201,11 @@ class Generator:
         return f"<minigrad._C.Generator object at {id(self):#x}>"
 
     def manual_seed(self, seed: int) -> Generator:
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+            kind = type(seed)  # (torch.manual_seed takes what int() takes; this only integers)
+            name = kind.__name__ if kind.__module__ == "builtins" else kind.__qualname__
+            name = f"numpy.{name}" if kind.__module__ == "numpy" else name
+            raise RuntimeError(f"manual_seed expected a long, but got {name}")
         self._initial_seed = check_seed(seed)
         self._gen = self.backend.new_generator(self._initial_seed, self.index)
         return self

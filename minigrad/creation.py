@@ -556,22 +556,28 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
 
 
 @_memory_format.like_factory
-def rand_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return rand(input.shape, **_like(input, dtype, device), requires_grad=requires_grad)
+def rand_like(input, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return rand(
+        input.shape, generator=generator, **_like(input, dtype, device), requires_grad=requires_grad
+    )
 
 
 @_memory_format.like_factory
-def randn_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return randn(input.shape, **_like(input, dtype, device), requires_grad=requires_grad)
+def randn_like(input, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return randn(
+        input.shape, generator=generator, **_like(input, dtype, device), requires_grad=requires_grad
+    )
 
 
 @_memory_format.like_factory
-def randint_like(input, low=0, high=None, *, dtype=None, device=None) -> Tensor:
+def randint_like(input, low=0, high=None, *, generator=None, dtype=None, device=None) -> Tensor:
     """Integers in [low, high) (``randint_like(x, high)`` and ``randint_like(x, high=h)`` count
-    from 0), of ``input``'s shape, dtype and device."""
+    from 0), of ``input``'s shape, dtype and device, drawn from ``generator`` if given."""
     if high is None:
         low, high = 0, low
-    return randint(low, high, tuple(input.shape), **_like(input, dtype, device))
+    return randint(
+        low, high, tuple(input.shape), generator=generator, **_like(input, dtype, device)
+    )
 
 
 @_memory_format.takes_layout

@@ -592,6 +592,8 @@ def host_array(data, d: dtype | None) -> tuple:
     Python int beyond int64 raises ``ValueError`` unless the target is floating.
     NumPy arrays are not read here: they keep their dtype and convert without checks.
     """
+    if _other_sequence(data):  # (a pandas Series) read item by item, as PyTorch reads it
+        data = [data[i] for i in range(len(data))]
     _refuse_leading_0d_array(data)
     try:
         host = np.asarray(data)
@@ -624,6 +626,19 @@ _NDARRAYS_IN_SEQUENCE = (
     "converting the list to a single numpy.ndarray with numpy.array() before converting to a "
     "tensor."
 )
+
+
+def _other_sequence(data) -> _builtins.bool:
+    """Whether ``data`` is a sequence other than a list, a tuple or an array (a pandas
+    Series, a deque): PyTorch infers its dtype from its items (``series[i]``: NumPy scalars),
+    where NumPy would read it as one array of floats."""
+    kind = type(data)
+    return (
+        hasattr(kind, "__len__")
+        and hasattr(kind, "__getitem__")
+        and not issubclass(kind, (list, tuple, range, np.ndarray, np.generic, str, bytes, dict))
+        and not hasattr(data, "__array_interface__")
+    )
 
 
 def _refuse_leading_0d_array(data) -> None:

@@ -33,6 +33,7 @@ from .ops.joining import cat
 from .ops.linalg import matmul
 from .ops.matrix import cross as _cross
 from .ops.reduce import norm as _norm
+from .ops.reduce import norm_input
 from .tensor import Tensor
 
 SlogdetResult = return_types.linalg_slogdet
@@ -350,14 +351,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     Example:
         >>> minigrad.linalg.vector_norm(minigrad.tensor([3.0, 4.0]))  # tensor(5.)
     """
-    if dtype is not None:
-        x = x.to(dtype)
-    if x.dtype.is_complex:  # the norm of the magnitudes, real, as PyTorch
-        x = x.abs()
-    if not x.dtype.is_floating_point:
-        raise RuntimeError(
-            f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {x.dtype}"
-        )
+    x = norm_input(x, dtype)  # (complex: the real norm of the magnitudes)
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
     return _norm(x, ord, dim, keepdim)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 
-from . import backend, cuda, dtypes
+from . import backend, cpu, cuda, dtypes
 from .backend import initial_seed, manual_seed, seed
 from .tensor import Tensor
 
@@ -56,16 +56,33 @@ def set_rng_state(new_state: Tensor) -> None:
 
 
 @contextlib.contextmanager
-def fork_rng(devices=None, enabled: bool = True, device_type: str = "cuda"):
-    """Draws inside the block leave the CPU generator (and those of ``devices``, default every
-    GPU) as they found it: their states are saved on entry and restored on exit."""
+def fork_rng(
+    devices=None,
+    enabled: bool = True,
+    _caller: str = "fork_rng",
+    _devices_kw: str = "devices",
+    device_type: str | None = None,
+):
+    """Draws inside the block leave the CPU generator (and those of ``devices`` of
+    ``device_type``, default every GPU) as they found it: their states are saved on entry and
+    restored on exit. ``device_type="meta"`` forks nothing; ``"cpu"`` (whose generator is always
+    forked) takes ``devices=[]`` only, as in PyTorch, whose ``torch.cpu`` keeps no device
+    states."""
+    if device_type == "meta":
+        yield
+        return
+    device_type = device_type or "cuda"
+    if device_type not in ("cuda", "cpu"):
+        raise NotImplementedError(f"fork_rng: device_type {device_type!r} (minigrad has cuda)")
     if not enabled:
         yield
         return
-    if device_type != "cuda":
-        raise NotImplementedError(f"fork_rng: device_type {device_type!r} (minigrad has cuda)")
     if devices is None:
-        devices = range(cuda.device_count()) if cuda.is_available() else []
+        available = device_type == "cpu" or cuda.is_available()
+        devices = range((cpu if device_type == "cpu" else cuda).device_count() if available else 0)
+    devices = list(devices)
+    if device_type == "cpu" and devices:
+        raise AttributeError("module 'minigrad.cpu' has no attribute 'get_rng_state'")
     cpu_state = default_generator.get_state()
     gpu_states = [(d, cuda.get_rng_state(d)) for d in devices]
     try:

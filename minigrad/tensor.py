@@ -48,6 +48,7 @@ from .ops._size import Size, dim_entry, factory_size
 from .ops.base import autocast_op
 
 _new = object.__new__
+_ndarray, _generic = np.ndarray, np.generic  # (type tests of _make)
 
 
 def _initialized(tensor) -> bool:
@@ -106,6 +107,7 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         "__dict__",  # users' own attributes (``p.no_decay = True``), as PyTorch's tensors allow
     )
     __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators
+    _prints_as_tensor = True  # tensor(...), where a subclass prints its name (_format)
 
     def __new__(cls, *args, **kwargs):
         # A subclass's own __new__ calling super().__new__(cls, data) gets its tensor here, as
@@ -181,8 +183,8 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
     @classmethod
     def _make(cls, data, device, requires_grad=False, grad_fn=None):
         """Wrap a backend array (no copy, no checks): the constructor ops use."""
-        if isinstance(data, np.generic):  # NumPy gives scalars for 0-d results; keep arrays
-            data = np.asarray(data)
+        if type(data) is not _ndarray and isinstance(data, _generic):  # NumPy gives scalars
+            data = np.asarray(data)  # for 0-d results; keep arrays (an ndarray: one type test)
         t = _new(cls)  # _init's assignments, inline: the hottest constructor (keep them alike)
         t._data, t.device, t._requires_grad, t.grad_fn = data, device, requires_grad, grad_fn
         t._grad = t._version_counter = t._base = t._view = t._hooks = t._accumulator = None

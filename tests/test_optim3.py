@@ -1,6 +1,7 @@
 """Optimizer state as PyTorch keeps it (tensor step counts), checkpoints of both kinds, hooks,
 tensor learning rates and duplicate parameters, checked against torch.optim."""
 
+import copy
 import warnings
 
 import numpy as np
@@ -96,7 +97,7 @@ def test_older_checkpoints_with_int_steps_load_as_tensors():
     start, grads = _data(4)
     mg, opt, _, _ = _pair("Adam", start)
     _mg_run(opt, mg, grads[:2])
-    sd = opt.state_dict()
+    sd = copy.deepcopy(opt.state_dict())  # (as from a file: loading shares live tensors)
     for s in sd["state"].values():
         s["step"] = int(s["step"])  # as minigrad saved them before
     mg2, opt2, _, _ = _pair("Adam", [p.detach().numpy() for p in mg])

@@ -1,8 +1,9 @@
 """Regression tests for what the twenty-second round's self-supervised, interpretability and
 continual-learning programs found (round c): module full backward hooks as PyTorch sets them
-up (after the forward hooks, through ``BackwardHookFunction``, whose outputs are views no
-in-place op may change), a custom Function's outputs that are its inputs returned as-is (or
-views of them), and the hook errors in PyTorch's words."""
+up (the output wrapped after the forward hooks ran, the hooks of the call kept even if removed
+before backward, grad_output packed to the output's length, hook errors in PyTorch's words),
+tensor hooks that change a gradient's size or type, autograd.grad's unused-input error, and
+MultiheadAttention projecting with out_proj's weights rather than calling it."""
 
 import functools
 
@@ -12,53 +13,6 @@ import minigrad as torch
 from minigrad import nn
 
 VIEW_ERROR = "is a view and is being modified inplace"
-
-
-class Identity(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        return x
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad
-
-
-class Views(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        return x.view(2), x[:1], x * 2
-
-    @staticmethod
-    def backward(ctx, g0, g1, g2):
-        return g0 + 2 * g2
-
-
-def test_function_output_returned_as_is_refuses_in_place_change():
-    x = torch.randn(2, requires_grad=True) * 1
-    y = Identity.apply(x)
-    with pytest.raises(RuntimeError, match=f"Output 0 of Identity {VIEW_ERROR}"):
-        y.add_(1)
-    with torch.no_grad():  # unrecorded: allowed, and seen by the input (one version counter)
-        y.add_(1)
-    assert y._version == x._version == 1 and torch.equal(x, y)
-
-
-def test_function_outputs_that_view_an_input_refuse_in_place_change():
-    w = torch.randn(2, requires_grad=True)
-    a, b, c = Views.apply(w * 1)
-    for i, view in enumerate((a, b)):
-        with pytest.raises(RuntimeError, match=f"Output {i} of Views {VIEW_ERROR}"):
-            view.mul_(2)
-    c.mul_(2)  # a new tensor: an ordinary in-place op
-    c.sum().backward()
-    assert w.grad.tolist() == [4.0, 4.0]
-
-
-def test_function_output_of_inputs_needing_no_grad_stays_writable():
-    z = Identity.apply(torch.zeros(2))
-    z.add_(1)
-    assert z.tolist() == [1.0, 1.0]
 
 
 def test_full_backward_hook_sees_grad_of_forward_hooks_result():
@@ -92,10 +46,6 @@ def test_inplace_relu_with_full_backward_hook_raises_as_pytorch():
     x = torch.randn(3, requires_grad=True) * 1
     with pytest.raises(RuntimeError, match=f"Output 0 of BackwardHookFunction {VIEW_ERROR}"):
         relu(x)
-    lin = nn.Linear(2, 2)
-    lin.register_full_backward_hook(lambda mod, gi, go: None)
-    with pytest.raises(RuntimeError, match=f"Output 0 of BackwardHookFunction {VIEW_ERROR}"):
-        lin(torch.randn(1, 2, requires_grad=True)).relu_()
 
 
 def test_backward_hook_errors_in_pytorchs_words():

@@ -97,17 +97,18 @@ def test_add_graph_and_purge_step(tmp_path):
         writer.add_graph(model, minigrad.randn(2, 1, 4, 4))
     graph = _read(tmp_path).Graph()
     nodes = {n.name: n for n in graph.node}
-    conv = nodes["Sequential/Conv2d[0]/Convolution_0"]
+    # PyTorch's names: forward's parameter and the variables holding each value (input.3)
+    conv = nodes["Sequential/Conv2d[0]/input.3"]
     assert list(conv.input) == [
-        "input/input_0",
-        "Sequential/Conv2d[0]/weight/weight",
-        "Sequential/Conv2d[0]/bias/bias",
+        "input/input.1",
+        "Sequential/Conv2d[0]/weight/weight.1",
+        "Sequential/Conv2d[0]/bias/bias.1",
     ]
     assert conv.op == "aten::_convolution" and conv.attr["attr"].s == b"{}"
-    assert nodes["Sequential/Conv2d[0]/bias/bias"].op == "prim::GetAttr"
+    assert nodes["Sequential/Conv2d[0]/bias/bias.1"].op == "prim::GetAttr"
     linear = next(n for n in graph.node if n.op == "aten::linear")
     assert [d.size for d in linear.attr["_output_shapes"].list.shape[0].dim] == [2, 3]
-    assert nodes["output/output_0"].input == [linear.name]
+    assert nodes["output/output.1"].input == [linear.name]
 
 
 def test_default_log_dir_with_comment(tmp_path, monkeypatch):

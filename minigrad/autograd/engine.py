@@ -221,27 +221,36 @@ def _topological_order(root_nodes):
 
     The reverse of a depth-first post-order: a node is finished only after everything it
     sends gradient to, so reversed, every node comes before its inputs' nodes. Iterative, so
-    a graph of any depth is fine; deterministic, as edges are visited in order.
+    a graph of any depth is fine; deterministic, as edges are visited in order. The node being
+    expanded and its edge iterator stay in locals (the stack holds only the suspended ones),
+    and the bound methods are looked up once: this loop runs once per node of every backward.
     """
     order, visited = [], set()
+    finish, mark = order.append, visited.add
     for root in root_nodes:
         if root in visited:
             continue
-        visited.add(root)
-        stack = [(root, iter(root.edges))]
-        while stack:
-            node, edges = stack[-1]
+        mark(root)
+        stack = []
+        suspend, resume = stack.append, stack.pop
+        node, edges = root, iter(root.edges)
+        while True:
             for edge in edges:
-                if edge is not None and edge[0] not in visited:
+                if edge is not None:
                     child = edge[0]
-                    visited.add(child)
-                    if child.edges:
-                        stack.append((child, iter(child.edges)))
-                        break
-                    order.append(child)  # no inputs (a leaf's node): finished at once, as the
-            else:  # stack would finish it, without its entry
-                stack.pop()
-                order.append(node)
+                    if child not in visited:
+                        mark(child)
+                        child_edges = child.edges
+                        if child_edges:
+                            suspend((node, edges))
+                            node, edges = child, iter(child_edges)
+                            break
+                        finish(child)  # no inputs (a leaf's node): finished at once
+            else:
+                finish(node)
+                if not stack:
+                    break
+                node, edges = resume()
     order.reverse()
     return order
 
@@ -448,12 +457,12 @@ def _walk_all(order, buffers, retain_graph, create_graph, accumulate) -> None:
         grads = buffers.pop(node, None)
         if grads is None:
             continue
-        if node.pre_hooks:
+        if graph.hooked and node.pre_hooks:  # (no hook anywhere yet: no attribute reads)
             _run_prehooks(node, grads)
         if type(node) is accumulate_cls:
             if accumulate and grads[0] is not None:
                 node.accumulate(grads[0], create_graph)
-            if node.post_hooks:
+            if graph.hooked and node.post_hooks:
                 _run_posthooks(node, (), grads)
             continue
         try:
@@ -471,24 +480,26 @@ def _run_node(node, grads, buffers, needed, retain_graph, plain) -> None:
     if node.num_outputs != 1:
         grads = _materialize(node, grads)
     edges = node.edges
+    n = len(edges)
     device = getattr(node, "device", None)  # Node.apply's common case inline: the op's device
     if node_hook is None and device is not None and device.index == device.backend.current:
         input_grads = node.backward(*grads)  # is current (a custom Function's node has none)
         if type(input_grads) is not tuple:  # one gradient (a one-input op's backward)
             input_grads = input_grads if isinstance(input_grads, tuple) else (input_grads,)
-        if len(input_grads) != len(edges):
+        if len(input_grads) != n:
             node.one_per_input(input_grads)  # (raises, naming the node)
     else:
         input_grads = node.apply(grads) if node_hook is None else node_hook(node, grads)
-    if node.post_hooks:
+        if type(input_grads) is not tuple:
+            input_grads = tuple(input_grads)
+        if len(input_grads) < n:
+            n = len(input_grads)
+    if graph.hooked and node.post_hooks:  # (results checked: one per gradient, a tuple)
         input_grads = _run_posthooks(node, input_grads, grads)
-    tensor_cls, detect = graph.Tensor, anomaly_state.enabled
     metas = node.input_meta
-    if type(input_grads) is not tuple:
-        input_grads = tuple(input_grads)
-    n = len(edges)  # zip's count, without building the zip and enumerate objects per node
-    if len(metas) < n or len(input_grads) < n:
-        n = min(n, len(metas), len(input_grads))
+    if len(metas) < n:  # zip's count, without building zip and enumerate objects per node
+        n = len(metas)
+    tensor_cls, detect = graph.Tensor, anomaly_state.enabled
     for index in range(n):
         g, edge = input_grads[index], edges[index]
         if g is None or edge is None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import functools
 import inspect
+import weakref
 
 from .. import dtypes
+from .._warnings import warn_user
 from . import _forward_ops, forward_ad, grad_mode, graph
 from .graph import Node
 
@@ -24,7 +26,6 @@ class FunctionCtx(Node):
         self.output_meta = ()
         self.to_save_forward = None  # save_for_forward's tensors
         self.forward_saved = None  # what ctx.saved_tensors returns while jvp runs
-        self.input_views = ()  # positions of outputs that are inputs (or views of them)
 
     @property
     def saved_tensors(self) -> tuple:
@@ -39,7 +40,9 @@ class FunctionCtx(Node):
         return named or f"{self.function_cls.__name__}Backward"
 
     def save_for_backward(self, *tensors) -> None:
-        """Keep tensors for backward, where ``ctx.saved_tensors`` returns them (version-checked)."""
+        """Keep tensors for backward, where ``ctx.saved_tensors`` returns them (version-checked).
+        Tensors and None only, as in PyTorch, which checks when the call is recorded (other
+        objects go on ``ctx`` as attributes)."""
         self.to_save = tensors
 
     def save_for_forward(self, *tensors) -> None:
@@ -108,6 +111,21 @@ class Function:
     returns one per input of ``forward`` (None for non-tensor inputs). Written with tensor ops,
     ``backward`` is itself differentiable.
     """
+
+    def __init__(self, *args, **kwargs):
+        warn_user(
+            f"{self.__class__} should not be instantiated. Methods on autograd functions are all "
+            "static, so you should invoke them on the class itself. Instantiating an autograd "
+            "function will raise an error in a future version of PyTorch.",
+            DeprecationWarning,
+        )
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError(  # (PyTorch's words: forward is a staticmethod, called by apply)
+            "Legacy autograd function with non-static forward method is deprecated. Please use "
+            "new-style autograd function with static forward method. (Example: "
+            "https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)"
+        )
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -228,15 +246,15 @@ def _connect(ctx: FunctionCtx, args, outputs) -> tuple:
             if any(o is d for d in ctx.dirty):  # changed in place: the input itself, rebased
                 o.grad_fn, o._requires_grad = (ctx if differentiable else None), differentiable
             else:
-                view = _input_view(o, args)
-                o = tensor_cls._make(
-                    o._data, o.device, differentiable, ctx if differentiable else None
-                )
-                if view is not None:  # an input (or a view of one): it shares its version
-                    o._version_counter = graph.version_counter(view)
-                    ctx.input_views = (*ctx.input_views, i)
+                o = _output_of(ctx, args, o, i, differentiable)
             o._output_nr = i
         wrapped.append(o)
+    for i, t in enumerate(ctx.to_save):
+        if t is not None and not isinstance(t, tensor_cls):
+            raise TypeError(
+                f"save_for_backward can only save variables, but argument {i} is of type "
+                f"{type(t).__name__}"
+            )
     # An output that forward saved is saved as the wrapped output (its grad_fn is ctx).
     Node.save(
         ctx,
@@ -249,16 +267,41 @@ def _connect(ctx: FunctionCtx, args, outputs) -> tuple:
     return tuple(wrapped)
 
 
-def _input_view(output, args):
-    """The input that ``output`` is (returned as-is) or is a view of, else None: PyTorch makes
-    such an output a view, which no in-place op may change (see ``input_views``)."""
-    base = output._base
-    for a in args:
-        if isinstance(a, graph.Tensor) and (
-            output is a or (base is not None and (base is a or base is a._base))
-        ):
-            return a
-    return None
+def _output_of(ctx: FunctionCtx, args, raw, index: int, differentiable: bool):
+    """Output ``index`` of the Function, recorded with ``ctx`` as its grad_fn. One that forward
+    returned as an input itself or as a view of one shares that input's memory and version
+    counter (an in-place change of either is seen by the nodes that saved the other), and an
+    in-place op on it under grad mode is refused, as PyTorch's views made in a custom Function."""
+    out = graph.Tensor._make(raw._data, raw.device, differentiable, ctx if differentiable else None)
+    source = raw._base if raw._base is not None else raw
+    if any(source is a or source is a._base for a in args if isinstance(a, graph.Tensor)):
+        out._version_counter = graph.version_counter(raw)
+        made_in_function[out] = f"Output {index} of {ctx.function_cls.__name__}"
+    return out
+
+
+class _ByIdentity:
+    """Tensors (held weakly, told apart by identity: a tensor's ``==`` is elementwise) with a
+    value each."""
+
+    def __init__(self):
+        self._entries: dict = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._entries)
+
+    def __setitem__(self, tensor, value) -> None:
+        key = id(tensor)
+        self._entries[key] = (weakref.ref(tensor, lambda _: self._entries.pop(key, None)), value)
+
+    def get(self, tensor):
+        entry = self._entries.get(id(tensor))
+        return entry[1] if entry is not None and entry[0]() is tensor else None
+
+
+# Outputs of custom Functions that alias an input (see ``_output_of``), with the name in the
+# error that refuses an in-place op on them.
+made_in_function = _ByIdentity()
 
 
 def _bump_dirty(ctx: FunctionCtx, outputs) -> None:

@@ -362,6 +362,12 @@ _SCALAR_ARGUMENT_NODES = frozenset(
 )
 
 
+# True once a hook has been registered on any node (Node.register_prehook / register_hook,
+# which Tensor.register_hook and retain_grad use): until then the engine skips its two hook
+# tests per node, reads of class attributes that CPython 3.11 does not specialize.
+hooked = False
+
+
 class Node:
     """One recorded operation: computes the gradients of its inputs from its outputs'.
 
@@ -453,8 +459,8 @@ class Node:
                 self._unpack_order = order
             return
         saved = []  # a loop, not a comprehension: this runs once per recorded op
-        for t in tensors:
-            if isinstance(t, tensor_cls):
+        for t in tensors:  # (None first: isinstance of a non-tensor is slow, Tensor having a
+            if t is not None and isinstance(t, tensor_cls):  # metaclass)
                 t = SavedTensor(t, t._output_nr if t.grad_fn is self else None)
             saved.append(t)
         self._saved = tuple(saved)
@@ -488,6 +494,12 @@ class Node:
         if self._released:
             self._raise_released()
         saved_cls, hooked_cls = SavedTensor, _saved_hooks.HookedSavedTensor
+        entries = self._saved
+        for s in entries:
+            if type(s) is saved_cls or type(s) is hooked_cls:
+                break
+        else:  # numbers and None only (``x * 2`` keeps the 2): nothing to unpack
+            return entries
         if self._unpack_order is not None:  # hooks see PyTorch's order (other before self)
             saved = list(self._saved)
             for i in self._unpack_order:
@@ -496,7 +508,7 @@ class Node:
                     saved[i] = s.unpack(self, i)
             return tuple(saved)
         saved = []  # a loop: this runs once per node of a backward
-        for i, s in enumerate(self._saved):
+        for i, s in enumerate(entries):
             kind = type(s)
             if kind is saved_cls and s.output_nr is None and s.counter.value == s.version:
                 saved.append(s.tensor)  # an unchanged input: SavedTensor.unpack's common case
@@ -554,6 +566,8 @@ class Node:
         or None per output) runs before this node's backward, after the tensors' hooks, and
         may return replacement gradients. With ``output_nr`` (how ``Tensor.register_hook``
         uses it) ``hook(grad)`` sees that output's gradient alone."""
+        global hooked
+        hooked = True
         if self.pre_hooks is None:
             self.pre_hooks = {}
         handle = RemovableHandle(self.pre_hooks)
@@ -563,6 +577,8 @@ class Node:
     def register_hook(self, hook):
         """PyTorch's ``Node.register_hook``: ``hook(grad_inputs, grad_outputs)`` (tuples) runs
         after this node's backward and may return replacement ``grad_inputs``."""
+        global hooked
+        hooked = True
         if self.post_hooks is None:
             self.post_hooks = {}
         handle = RemovableHandle(self.post_hooks)
@@ -632,7 +648,7 @@ class Node:
                 reduced = grad.sum_to_size(shape)
             except RuntimeError:
                 raise RuntimeError(
-                    f"function {self.name()} returned an invalid gradient at index {index} - got "
+                    f"Function {self.name()} returned an invalid gradient at index {index} - got "
                     f"{list(grad.shape)} but expected shape compatible with {list(shape)}"
                 ) from None
             if not reduced.requires_grad:

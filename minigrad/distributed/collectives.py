@@ -303,6 +303,53 @@ def all_to_all_single(
     return _finish_or_work(lambda timeout=None: None, what, async_op)
 
 
+def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op: bool = False):
+    """Reduce the r-th tensor of every rank's ``input_list`` into rank r's ``output`` (the
+    list form of :func:`reduce_scatter_tensor`, which it runs on the list concatenated; done
+    when it returns, a finished ``Work`` with ``async_op``)."""
+    what = "reduce_scatter"
+    pg = _group(group, what)
+    _check_tensor(output, what, "output")
+    _check_same(what, output, input_list, "input_list", pg.size())
+    xp = output.device.xp
+    flat = Tensor._make(xp.concatenate([t._data.reshape(-1) for t in input_list]), output.device)
+    received = Tensor._make(xp.empty(output.numel(), output._data.dtype), output.device)
+    reduce_scatter_tensor(received, flat, op, group)
+    _write(output, received._data.reshape(output.shape))
+    return _finish_or_work(lambda timeout=None: None, what, async_op)
+
+
+def all_to_all(output_tensor_list, input_tensor_list, group=None, async_op: bool = False):
+    """Send ``input_tensor_list[r]`` to rank r and receive rank r's tensor for this rank in
+    ``output_tensor_list[r]`` (run as :func:`all_to_all_single` on the flattened lists)."""
+    what = "all_to_all"
+    pg = _group(group, what)
+    _check_list(input_tensor_list, pg.size(), what, "input_tensor_list")
+    _check_list(output_tensor_list, pg.size(), what, "output_tensor_list")
+    first = input_tensor_list[0]
+    if any(t.dtype != first.dtype for t in (*input_tensor_list, *output_tensor_list)):
+        raise ValueError(f"{what}: every input and output tensor must have one dtype")
+    xp = first.device.xp
+    flat_in = Tensor._make(xp.concatenate([t._data.reshape(-1) for t in input_tensor_list]),
+                           first.device)  # fmt: skip
+    sizes_out = [t.numel() for t in output_tensor_list]
+    flat_out = Tensor._make(xp.empty(sum(sizes_out), first._data.dtype), first.device)
+    all_to_all_single(flat_out, flat_in, sizes_out, [t.numel() for t in input_tensor_list],
+                      group=group)  # fmt: skip
+    start = 0
+    for t, k in zip(output_tensor_list, sizes_out):
+        _write(t, flat_out._data[start : start + k].reshape(t.shape))
+        start += k
+    return _finish_or_work(lambda timeout=None: None, what, async_op)
+
+
+def _check_list(tensors, n: int, what: str, name: str) -> None:
+    if not isinstance(tensors, (list, tuple)) or len(tensors) != n:
+        raise ValueError(f"{what}: {name} must be a list of one tensor per rank ({n})")
+    for t in tensors:
+        _check_tensor(t, what, name)
+
+
 def gather(tensor: Tensor, gather_list=None, dst: int = 0, group=None, async_op: bool = False):
     """Every rank's ``tensor`` into ``gather_list`` (in rank order) on rank ``dst`` only."""
     what = "gather"

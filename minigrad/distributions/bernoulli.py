@@ -6,10 +6,10 @@ from .. import creation
 from ..nn import functional as F
 from . import constraints
 from .exp_family import ExponentialFamily
-from .utils import binary_probs_and_logits, broadcast_all
+from .utils import ProbsOrLogits, broadcast_all
 
 
-class Bernoulli(ExponentialFamily):
+class Bernoulli(ProbsOrLogits, ExponentialFamily):
     """1 with probability ``probs`` (or ``sigmoid(logits)``), else 0: give exactly one."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -17,20 +17,11 @@ class Bernoulli(ExponentialFamily):
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        self.probs, self.logits = binary_probs_and_logits(probs, logits)
-        super().__init__(self.probs.shape, validate_args=validate_args)
+        super().__init__(self._given(probs, logits).shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        """``probs`` and ``logits`` broadcast to ``batch_shape`` (views)."""
-        return self._expanded(
-            batch_shape, _instance, probs=self.probs.expand(batch_shape),
-            logits=self.logits.expand(batch_shape),
-        )  # fmt: skip
-
-    @property
-    def param_shape(self):
-        """The shape of ``probs`` (and of ``logits``)."""
-        return self.probs.shape
+        """The given ``probs`` or ``logits`` broadcast to ``batch_shape`` (a view)."""
+        return self._expanded(batch_shape, _instance, **self._given_expanded(batch_shape))
 
     @property
     def mean(self):

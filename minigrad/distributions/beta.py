@@ -31,15 +31,23 @@ class Beta(ExponentialFamily):
     has_rsample = True
 
     def __init__(self, concentration1, concentration0, validate_args=None):
-        self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
-        super().__init__(self.concentration1.shape, validate_args=validate_args)
+        # kept off the instance's parameter names, as PyTorch's (which keeps them in a
+        # Dirichlet): ``repr`` then prints ``Beta()`` as PyTorch's does
+        self._concentrations = broadcast_all(concentration1, concentration0)
+        super().__init__(self._concentrations[0].shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         """The two concentrations broadcast to ``batch_shape`` (views)."""
-        return self._expanded(
-            batch_shape, _instance, concentration1=self.concentration1.expand(batch_shape),
-            concentration0=self.concentration0.expand(batch_shape),
-        )  # fmt: skip
+        both = tuple(c.expand(batch_shape) for c in self._concentrations)
+        return self._expanded(batch_shape, _instance, _concentrations=both)
+
+    @property
+    def concentration1(self):
+        return self._concentrations[0]
+
+    @property
+    def concentration0(self):
+        return self._concentrations[1]
 
     @property
     def mean(self):

@@ -6,10 +6,10 @@ from .. import _sampling, creation, ops
 from ..autograd import grad_mode
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all
+from .utils import ProbsOrLogits, broadcast_all
 
 
-class Binomial(Distribution):
+class Binomial(ProbsOrLogits, Distribution):
     """Binomial with ``total_count`` n trials of success probability ``probs`` p (or
     ``logits``): P(k) = C(n, k) p^k (1-p)^(n-k). ``sample`` counts n Bernoulli draws, so its
     cost grows with max n."""
@@ -22,36 +22,22 @@ class Binomial(Distribution):
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is None:
-            self.total_count, logits = broadcast_all(total_count, logits)
-            probs = logits.sigmoid()
-        else:
-            self.total_count, probs = broadcast_all(total_count, probs)
-        self.probs = probs
-        self.total_count = self.total_count.to(probs.dtype)
-        super().__init__(self.probs.shape, validate_args=validate_args)
+        given = self._given(probs, logits)
+        self.total_count, given = broadcast_all(total_count, given)
+        self.__dict__["probs" if probs is not None else "logits"] = given
+        self.total_count = self.total_count.to(given.dtype)
+        super().__init__(given.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        """``total_count`` and ``probs`` broadcast to ``batch_shape`` (views)."""
+        """``total_count`` and the given ``probs`` or ``logits`` broadcast to ``batch_shape``."""
         return self._expanded(
             batch_shape, _instance, total_count=self.total_count.expand(batch_shape),
-            probs=self.probs.expand(batch_shape),
+            **self._given_expanded(batch_shape),
         )  # fmt: skip
 
     @property
     def support(self):
         return constraints.integer_interval(0, self.total_count)
-
-    @property
-    def logits(self):
-        return self.probs.log() - (-self.probs).log1p()
-
-    @property
-    def param_shape(self):
-        """The shape of ``probs`` (and of ``logits``)."""
-        return self.probs.shape
 
     @property
     def mean(self):

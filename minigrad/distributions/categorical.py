@@ -7,10 +7,10 @@ from .._typeinfo import finfo
 from ..ops import broadcast_tensors
 from . import constraints
 from .distribution import Distribution
-from .utils import logits_to_probs, probs_to_logits
+from .utils import ProbsOrLogits
 
 
-class Categorical(Distribution):
+class Categorical(ProbsOrLogits, Distribution):
     """Categories drawn with ``probs`` (normalized over the last dim) or ``logits`` (log-odds up
     to a constant): exactly one of them. The batch is every dim but the last.
 
@@ -22,35 +22,25 @@ class Categorical(Distribution):
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
     has_enumerate_support = True
+    _is_binary = False
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        given = probs if probs is not None else logits
+        given = self._given(probs, logits)
         if given.ndim < 1:
             raise ValueError("`probs` or `logits` parameter must be at least one-dimensional.")
         if probs is not None:
-            self.probs = probs / probs.sum(-1, keepdim=True)
-            self.logits = probs_to_logits(self.probs)
+            self.probs = given / given.sum(-1, keepdim=True)
         else:
-            self.logits = logits - logits.logsumexp(-1, keepdim=True)
-            self.probs = logits_to_probs(self.logits)
+            self.logits = given - given.logsumexp(-1, keepdim=True)
         self._num_events = given.shape[-1]
         super().__init__(given.shape[:-1], validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        """``probs`` and ``logits`` broadcast to ``batch_shape`` (views)."""
+        """The given ``probs`` or ``logits`` broadcast to ``batch_shape`` (a view)."""
         shape = tuple(batch_shape) + (self._num_events,)
-        new = self._expanded(
-            batch_shape, _instance, probs=self.probs.expand(shape),
-            logits=self.logits.expand(shape),
-        )  # fmt: skip
+        new = self._expanded(batch_shape, _instance, **self._given_expanded(shape))
         new._num_events = self._num_events
         return new
-
-    @property
-    def param_shape(self):
-        return self.probs.shape
 
     @property
     def support(self):
@@ -91,3 +81,22 @@ class Categorical(Distribution):
         values = creation.arange(self._num_events, device=self.probs.device)
         values = values.reshape((-1,) + (1,) * len(self.batch_shape))
         return values.expand(-1, *self.batch_shape) if expand else values
+
+
+class OnCategorical:
+    """A family built on a :class:`Categorical` ``_categorical`` (OneHotCategorical,
+    Multinomial, ExpRelaxedCategorical): its ``probs``, ``logits`` and ``param_shape`` are the
+    Categorical's, not stored on the instance (so ``repr`` shows neither, as PyTorch's)."""
+
+    @property
+    def probs(self):
+        return self._categorical.probs
+
+    @property
+    def logits(self):
+        return self._categorical.logits
+
+    @property
+    def param_shape(self):
+        """The shape of ``probs`` (and of ``logits``)."""
+        return self._categorical.param_shape

@@ -8,10 +8,10 @@ from .. import creation, ops
 from ..nn import functional as F
 from . import constraints
 from .exp_family import ExponentialFamily
-from .utils import broadcast_all, clamp_probs, logits_to_probs, probs_to_logits
+from .utils import ProbsOrLogits, broadcast_all, clamp_probs, lazy_property, logits_to_probs
 
 
-class ContinuousBernoulli(ExponentialFamily):
+class ContinuousBernoulli(ProbsOrLogits, ExponentialFamily):
     """Density C(λ)·λˣ(1 - λ)^(1-x) on [0, 1], with ``probs`` λ in (0, 1) or ``logits``
     log(λ/(1 - λ)) (exactly one; neither is a probability here), and normalizer
     C(λ) = 2·atanh(1 - 2λ)/(1 - 2λ), which tends to 2 at λ = ½.
@@ -39,27 +39,22 @@ class ContinuousBernoulli(ExponentialFamily):
             if validate_args is not None and not bool(constraints.unit_interval.check(probs).all()):
                 raise ValueError("The parameter probs has invalid values")
             self.probs = clamp_probs(probs)
-            self.logits = probs_to_logits(self.probs, is_binary=True)
             self._param_name = "probs"
         else:
             (self.logits,) = broadcast_all(logits)
-            self.probs = clamp_probs(logits_to_probs(self.logits, is_binary=True))
             self._param_name = "logits"
         self._lims = lims
-        super().__init__(self.probs.shape, validate_args=validate_args)
+        super().__init__(self._param.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         """The parameters broadcast to ``batch_shape`` (views)."""
-        new = self._expanded(
-            batch_shape, _instance, probs=self.probs.expand(batch_shape),
-            logits=self.logits.expand(batch_shape),
-        )  # fmt: skip
+        new = self._expanded(batch_shape, _instance, **self._given_expanded(batch_shape))
         new._lims, new._param_name = self._lims, self._param_name
         return new
 
-    @property
-    def param_shape(self):
-        return getattr(self, self._param_name).shape
+    @lazy_property
+    def probs(self):
+        return clamp_probs(logits_to_probs(self.logits, is_binary=True))
 
     # -- the unstable region around λ = ½ -------------------------------------------------------
     def _stable(self):

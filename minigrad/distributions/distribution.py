@@ -50,8 +50,9 @@ class Distribution:
 
     def _check_parameters(self) -> None:
         for name, constraint in self.arg_constraints.items():
-            if constraints.is_dependent(constraint) or name not in self.__dict__:
-                continue  # a parameter given the other way (probs or logits)
+            given = name in self.__dict__ or isinstance(getattr(type(self), name, None), property)
+            if constraints.is_dependent(constraint) or not given:
+                continue  # a parameter given the other way (probs or logits), not derived yet
             value = getattr(self, name)
             valid = constraint.check(value)
             if not bool(valid.all()):

@@ -6,25 +6,21 @@ from .. import creation, ops
 from ..autograd import grad_mode
 from . import constraints
 from .distribution import Distribution
-from .utils import binary_probs_and_logits
+from .utils import ProbsOrLogits
 
 
-class Geometric(Distribution):
+class Geometric(ProbsOrLogits, Distribution):
     """Geometric with success probability p (``probs`` or ``logits``): P(k) = (1-p)^k·p."""
 
     arg_constraints = {"probs": constraints.interval(0.0, 1.0), "logits": constraints.real}
     support = constraints.nonnegative_integer
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        self.probs, self.logits = binary_probs_and_logits(probs, logits)
-        super().__init__(self.probs.shape, validate_args=validate_args)
+        super().__init__(self._given(probs, logits).shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        """``probs`` and ``logits`` broadcast to ``batch_shape`` (views)."""
-        return self._expanded(
-            batch_shape, _instance, probs=self.probs.expand(batch_shape),
-            logits=self.logits.expand(batch_shape),
-        )  # fmt: skip
+        """The given ``probs`` or ``logits`` broadcast to ``batch_shape`` (a view)."""
+        return self._expanded(batch_shape, _instance, **self._given_expanded(batch_shape))
 
     @property
     def mean(self):

@@ -18,12 +18,18 @@ class HalfNormal(Distribution):
     has_rsample = True
 
     def __init__(self, scale, validate_args=None):
-        (self.scale,) = broadcast_all(scale)
-        super().__init__(self.scale.shape, validate_args=validate_args)
+        # kept off the instance's parameter names, as PyTorch's (which keeps it in its base
+        # Normal): ``repr`` then prints ``HalfNormal()`` as PyTorch's does
+        (self._scale,) = broadcast_all(scale)
+        super().__init__(self._scale.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         """``scale`` broadcast to ``batch_shape`` (a view)."""
-        return self._expanded(batch_shape, _instance, scale=self.scale.expand(batch_shape))
+        return self._expanded(batch_shape, _instance, _scale=self._scale.expand(batch_shape))
+
+    @property
+    def scale(self):
+        return self._scale
 
     @property
     def mean(self):

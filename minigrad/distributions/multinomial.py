@@ -8,12 +8,12 @@ from .. import creation, ops
 from ..autograd import grad_mode
 from ..nn import functional as F
 from . import constraints
-from .categorical import Categorical
+from .categorical import Categorical, OnCategorical
 from .distribution import Distribution
 from .utils import broadcast_all
 
 
-class Multinomial(Distribution):
+class Multinomial(OnCategorical, Distribution):
     """Counts over K categories of ``total_count`` n independent draws with ``probs`` (or
     ``logits``): P(x) = n!/Πx_k! · Π p_k^(x_k). ``log_prob`` does not need n (any count vector
     is scored); ``sample`` and ``entropy`` do. n must be a single int, as in PyTorch.
@@ -44,18 +44,6 @@ class Multinomial(Distribution):
     @property
     def support(self):
         return constraints.multinomial(self.total_count)
-
-    @property
-    def probs(self):
-        return self._categorical.probs
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def param_shape(self):
-        return self._categorical.param_shape
 
     @property
     def mean(self):

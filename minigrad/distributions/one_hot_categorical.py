@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from .. import creation
 from ..nn import functional as F
 from . import constraints
-from .categorical import Categorical
+from .categorical import Categorical, OnCategorical
 from .distribution import Distribution
 
 
-class OneHotCategorical(Distribution):
+class OneHotCategorical(OnCategorical, Distribution):
     """:class:`Categorical` whose draws are one-hot vectors of length K (event shape (K,))."""
 
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
@@ -17,23 +18,16 @@ class OneHotCategorical(Distribution):
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         self._categorical = Categorical(probs, logits, validate_args=False)
-        self.probs, self.logits = self._categorical.probs, self._categorical.logits
         super().__init__(
-            self._categorical.batch_shape, self.probs.shape[-1:], validate_args=validate_args
+            self._categorical.batch_shape,
+            self._categorical.param_shape[-1:],
+            validate_args=validate_args,
         )
 
     def expand(self, batch_shape, _instance=None):
         """The underlying :class:`Categorical` broadcast to ``batch_shape`` (views)."""
         categorical = self._categorical.expand(batch_shape)
-        return self._expanded(
-            batch_shape, _instance, _categorical=categorical, probs=categorical.probs,
-            logits=categorical.logits,
-        )  # fmt: skip
-
-    @property
-    def param_shape(self):
-        """The shape of ``probs`` (and of ``logits``)."""
-        return self.probs.shape
+        return self._expanded(batch_shape, _instance, _categorical=categorical)
 
     @property
     def mean(self):
@@ -58,6 +52,14 @@ class OneHotCategorical(Distribution):
 
     def entropy(self):
         return self._categorical.entropy()
+
+    def enumerate_support(self, expand=True):
+        """The K one-hot vectors, shape ``(K,) + batch_shape + (K,)`` (``(K, 1, ..., 1, K)``
+        unexpanded)."""
+        n, like = self.event_shape[0], self._categorical._param
+        values = creation.eye(n, dtype=like.dtype, device=like.device)
+        values = values.view((n,) + (1,) * len(self.batch_shape) + (n,))
+        return values.expand((n, *self.batch_shape, n)) if expand else values
 
 
 class OneHotCategoricalStraightThrough(OneHotCategorical):

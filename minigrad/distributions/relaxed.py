@@ -15,12 +15,11 @@ from .. import creation
 from .._typeinfo import finfo
 from ..nn import functional as F
 from . import constraints
-from .bernoulli import Bernoulli
-from .categorical import Categorical
+from .categorical import Categorical, OnCategorical
 from .distribution import Distribution
 from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform, SigmoidTransform
-from .utils import broadcast_all
+from .utils import ProbsOrLogits, broadcast_all
 
 
 def _open_unit_uniform(shape, like):
@@ -30,7 +29,7 @@ def _open_unit_uniform(shape, like):
     return u.clamp(min=info.tiny, max=1 - info.eps)
 
 
-class LogitRelaxedBernoulli(Distribution):
+class LogitRelaxedBernoulli(ProbsOrLogits, Distribution):
     """The logit of a relaxed Bernoulli draw: (logits + log u - log(1 - u)) / temperature for
     u ~ U(0, 1), density τ·e^(l - τx) / (1 + e^(l - τx))² (l the logits, τ the temperature)."""
 
@@ -39,17 +38,16 @@ class LogitRelaxedBernoulli(Distribution):
     has_rsample = True
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        bernoulli = Bernoulli(probs=probs, logits=logits, validate_args=validate_args)
-        self.logits, self.probs = bernoulli.logits, bernoulli.probs
+        given = self._given(probs, logits)
         # kept as given (not broadcast to the batch), as PyTorch's
-        self.temperature = broadcast_all(temperature, self.logits.new_zeros(()))[0]
-        super().__init__(self.logits.shape, validate_args=validate_args)
+        self.temperature = broadcast_all(temperature, given.new_zeros(()))[0]
+        super().__init__(given.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         """The parameters broadcast to ``batch_shape`` (views)."""
         return self._expanded(
             batch_shape, _instance, temperature=self.temperature,
-            logits=self.logits.expand(batch_shape), probs=self.probs.expand(batch_shape),
+            **self._given_expanded(batch_shape),
         )  # fmt: skip
 
     def rsample(self, sample_shape=()):
@@ -94,7 +92,7 @@ class RelaxedBernoulli(_RelaxedParameters, TransformedDistribution):
         super().__init__(base, SigmoidTransform(), validate_args=validate_args)
 
 
-class ExpRelaxedCategorical(Distribution):
+class ExpRelaxedCategorical(OnCategorical, Distribution):
     """The log of a relaxed one-hot draw (Gumbel-softmax in log space):
     log_softmax((logits + g) / τ) for standard Gumbel noise g; its density over the K
     log-weights is (K - 1)!·τ^(K-1)·Πₖ pₖ e^(-τxₖ) / (Σₖ pₖ e^(-τxₖ))^K."""
@@ -120,14 +118,6 @@ class ExpRelaxedCategorical(Distribution):
             batch_shape, _instance, temperature=self.temperature,
             _categorical=self._categorical.expand(batch_shape),
         )  # fmt: skip
-
-    @property
-    def logits(self):
-        return self._categorical.logits
-
-    @property
-    def probs(self):
-        return self._categorical.probs
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)

@@ -146,6 +146,3 @@ class TransformedDistribution(Distribution):
         for t in self.transforms:
             value = t(value)
         return value
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"

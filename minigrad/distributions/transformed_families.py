@@ -119,12 +119,16 @@ class HalfCauchy(_Family):
     arg_constraints = {"scale": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
-    _parameters = ("scale",)
 
     def __init__(self, scale, validate_args=None):
-        (self.scale,) = broadcast_all(scale)
-        base = Cauchy(creation.zeros_like(self.scale), self.scale, validate_args=validate_args)
+        (scale,) = broadcast_all(scale)
+        base = Cauchy(creation.zeros_like(scale), scale, validate_args=validate_args)
         super().__init__(base, AbsTransform(), validate_args=validate_args)
+
+    @property
+    def scale(self):
+        """The base Cauchy's scale (PyTorch keeps it there: ``repr`` prints ``HalfCauchy()``)."""
+        return self.base_dist.scale
 
     @property
     def mean(self):

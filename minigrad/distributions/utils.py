@@ -47,17 +47,6 @@ def probs_to_logits(probs, is_binary: bool = False):
     return (clamped.log() - (-clamped).log1p()) if is_binary else clamped.log()
 
 
-def binary_probs_and_logits(probs, logits):
-    """``(probs, logits)`` of a family given by exactly one of them (Bernoulli, Geometric)."""
-    if (probs is None) == (logits is None):
-        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-    if probs is not None:
-        (probs,) = broadcast_all(probs)
-        return probs, probs_to_logits(probs, is_binary=True)
-    (logits,) = broadcast_all(logits)
-    return logits_to_probs(logits, is_binary=True), logits
-
-
 class lazy_property:  # noqa: N801 - torch.distributions.utils.lazy_property
     """A property computed on first access and then stored on the instance (so that a
     constructor may also set it directly, as Wishart's given parameter)."""
@@ -72,6 +61,48 @@ class lazy_property:  # noqa: N801 - torch.distributions.utils.lazy_property
         value = self.wrapped(instance)
         instance.__dict__[self.wrapped.__name__] = value
         return value
+
+
+class ProbsOrLogits:
+    """A family given by exactly one of ``probs`` and ``logits`` (Bernoulli, Categorical, ...).
+    As PyTorch, only the one given is stored on the instance and the other is derived on first
+    use, so that ``repr`` and ``expand`` show the parametrization the user chose."""
+
+    _is_binary = True  # sigmoid / log-odds; False: softmax / log over the last dim
+
+    def _given(self, probs, logits):
+        """Store whichever of ``probs`` and ``logits`` was given (``ValueError`` unless exactly
+        one was) and return it."""
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        name = "probs" if probs is not None else "logits"
+        (value,) = broadcast_all(probs if probs is not None else logits)
+        self.__dict__[name] = value
+        return value
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=self._is_binary)
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=self._is_binary)
+
+    @property
+    def param_shape(self):
+        """The shape of ``probs`` (and of ``logits``)."""
+        return self._param.shape
+
+    @property
+    def _param(self):
+        """The parametrization the instance stores (PyTorch's ``_param``)."""
+        return self.__dict__["probs"] if "probs" in self.__dict__ else self.__dict__["logits"]
+
+    def _given_expanded(self, shape):
+        """The stored parametrization broadcast to ``shape``, as ``expand``'s keywords."""
+        return {
+            k: self.__dict__[k].expand(shape) for k in ("probs", "logits") if k in self.__dict__
+        }
 
 
 def one_matrix(covariance_matrix, precision_matrix, scale_tril):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .._torch_function import disabled_torch_function_impl
 from ..autograd.graph import INFERENCE
 from ..creation import empty
-from ..tensor import Tensor
+from ..tensor import Tensor, _initialized
 
 
 class _ParameterMeta(type(Tensor)):
@@ -40,6 +40,8 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
     """
 
     __torch_function__ = disabled_torch_function_impl
+    _prints_as_tensor = True  # as PyTorch's: Parameter containing: tensor(...)
+    _is_param = True  # (a subclass's instances print as Parameter(Sub(...)), see _format)
 
     def __new__(cls, data=None, requires_grad=True, *args, **kwargs):
         # (*args, **kwargs: the constructors of subclasses, as UninitializedParameter's)
@@ -55,7 +57,18 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
             return param
         return super().__new__(cls)
 
-    def __init__(self, data: Tensor | None = None, requires_grad: bool = True):
+    def __init__(self, data: Tensor | None = None, requires_grad: bool = True, *args, **kwargs):
+        if _initialized(self):  # made by a subclass's __new__ (geoopt's ManifoldParameter,
+            return  # whose constructor takes its own arguments), as PyTorch's Parameter lets it
+        if kwargs:
+            raise TypeError(
+                f"Parameter.__new__() got an unexpected keyword argument {next(iter(kwargs))!r}"
+            )
+        if args:
+            raise TypeError(
+                f"Parameter.__new__() takes from 1 to 3 positional arguments but {len(args) + 3} "
+                "were given"
+            )
         if data is None:
             data = empty(0)
         if not isinstance(data, Tensor):
@@ -89,6 +102,8 @@ class Buffer(Tensor):
         data: the values.
         persistent: whether the buffer is part of the state dict (default True).
     """
+
+    _prints_as_tensor = True  # tensor(...), as PyTorch's Buffer gives a plain tensor
 
     __torch_function__ = disabled_torch_function_impl
 

@@ -9,9 +9,9 @@ import os
 import numpy as np
 
 from .._warnings import warn_user
-from ..nn.modules.rnn import LSTM
 from ..tensor import Tensor
 from ..utils._tracing import ModuleCall, as_args, flatten, trace
+from . import _modules
 from ._checks import _check_constants, _check_in_place, _check_opset
 from ._graph import GraphBuilder
 from ._ops import CONVERTERS, Call, _onnx_type
@@ -35,7 +35,7 @@ def export(
     input_names=None,
     output_names=None,
     dynamic_axes=None,
-    opset_version: int = 17,
+    opset_version: int | None = None,
     export_params: bool = True,
     verbose: bool = False,
     training=None,
@@ -49,7 +49,9 @@ def export(
     the tracer), so Python control flow is fixed by the example inputs, as in PyTorch's
     tracing exporter. With ``dynamic_axes`` it is run a second time with other sizes on those
     axes, and the settings that change (reshape targets, slice ends) are written as dynamic.
-    ``nn.LSTM`` layers become ONNX ``LSTM`` nodes; other layers are exported op by op. An op
+    ``nn.LSTM`` and ``nn.GRU`` layers become ONNX ``LSTM``/``GRU`` nodes, an adaptive average
+    pool to size 1 ``GlobalAveragePool``, ``F.interpolate``/``nn.Upsample`` in the nearest
+    mode ``Resize``; other layers are exported op by op. An op
     with no ONNX counterpart raises ``NotImplementedError`` naming it. As in PyTorch, the model
     is traced in eval mode unless ``training`` says otherwise, and left in its mode afterwards.
 
@@ -61,8 +63,9 @@ def export(
             ``input_0``, ... and ``output_0``, ...).
         dynamic_axes: ``{name: {axis: "label"}}`` or ``{name: [axis, ...]}`` for inputs and
             outputs whose sizes vary (a batch axis).
-        opset_version: the ONNX opset; 13 or later. Layer norm is one ``LayerNormalization``
-            node from 17 (its arithmetic below), GELU one ``Gelu`` node from 20.
+        opset_version: the ONNX opset; 13 or later, by default 20 (PyTorch's default for its
+            TorchScript exporter). Layer norm is one ``LayerNormalization`` node from 17 (its
+            arithmetic below), GELU one ``Gelu`` node from 20.
         export_params: write the parameters as initializers (always true here).
         verbose: print the graph.
         training: ``TrainingMode.EVAL`` (the default: dropout off, batch norm with its running
@@ -85,6 +88,7 @@ def export(
         ...                      input_names=["x"], dynamic_axes={"x": {0: "batch"}})
     """
     onnx = _require_onnx()
+    opset_version = DEFAULT_OPSET if opset_version is None else opset_version
     if opset_version < 13:
         raise ValueError(f"onnx.export: opset_version must be 13 or later, got {opset_version}")
     if not export_params:
@@ -113,6 +117,7 @@ _LEGACY_WARNING = (
     "https://pytorch.org/tutorials/beginner/onnx/export_control_flow_model_to_onnx_tutorial.html"
 )
 
+DEFAULT_OPSET = 20  # as torch.onnx's (``_constants.ONNX_DEFAULT_OPSET``)
 _exporting = False  # while export traces the model (is_in_onnx_export)
 
 
@@ -150,7 +155,7 @@ def _export(
     """:func:`export` once the model is in the mode to trace."""
     args = as_args(args)
     versions = []
-    inputs, records, output = trace(model, args, leaves=(LSTM,), versions=versions)
+    inputs, records, output = trace(model, args, leaves=_modules.is_leaf, versions=versions)
     _check_in_place(records, versions, output)
     outputs = flatten(output)
     input_names = list(input_names or [f"input_{i}" for i in range(len(inputs))])
@@ -164,7 +169,7 @@ def _export(
     records2 = outputs2 = None
     if any(name in dynamic for name in input_names):
         args2 = _resized(args, [dynamic.get(n, {}) for n in input_names])
-        _, records2, output2 = trace(model, args2, leaves=(LSTM,))
+        _, records2, output2 = trace(model, args2, leaves=_modules.is_leaf)
         outputs2 = flatten(output2)
         if len(records2) != len(records):
             raise NotImplementedError(
@@ -215,7 +220,9 @@ def _export(
         opset_imports=[g.helper.make_opsetid("", opset_version)],
         producer_name="minigrad",
     )
-    proto.ir_version = min(proto.ir_version, 8)  # readable by older runtimes too
+    # The oldest IR version the opset allows (8 up to opset 18, 9 for 19 and 20), as PyTorch
+    # writes: readable by older runtimes too.
+    proto.ir_version = max(8, onnx.helper.find_min_ir_version_for(list(proto.opset_import)))
     _check_opset(onnx, g.nodes, opset_version)
     onnx.checker.check_model(proto)
     if verbose:
@@ -267,6 +274,10 @@ class _Exporter(GraphBuilder):
         self.bind(t, name)
         return name
 
+    def traced(self, array):
+        """The value name of an array a traced op made, or None (a constant)."""
+        return self._names.get(id(array))
+
     def index_value(self, array, array2=None):
         """The value name of an index array kept by an op (an embedding's): a traced tensor's,
         or else a constant, which must not change with the dynamic axes."""
@@ -281,66 +292,7 @@ class _Exporter(GraphBuilder):
         return name
 
     def module_call(self, call, args, result, args2) -> None:
-        if isinstance(call.module, LSTM):
-            _lstm(self, call, args, result)
-        else:  # pragma: no cover - only LSTM is traced as a leaf
-            raise NotImplementedError(f"onnx export: {type(call.module).__name__}")
-
-
-def _lstm(g, call, args, result):
-    """``nn.LSTM`` as ONNX LSTM nodes, one per layer (both directions in one)."""
-    m = call.module
-    if call.kwargs or len(args) not in (1, 2) or not isinstance(args[0], Tensor):
-        raise NotImplementedError("onnx export: LSTM with a PackedSequence or keyword arguments")
-    if args[0].ndim != 3:
-        raise NotImplementedError("onnx export: LSTM on an unbatched (2-D) input")
-    if m.proj_size:
-        raise NotImplementedError("onnx export: LSTM with proj_size")
-    if m.training and m.dropout:
-        raise NotImplementedError("onnx export: LSTM with dropout in training mode")
-    dirs, hidden = (2 if m.bidirectional else 1), m.hidden_size
-    x = g.value(args[0])
-    if m.batch_first:
-        x = g.node("Transpose", [x], perm=[1, 0, 2])
-    hx = args[1] if len(args) == 2 else None
-    finals_h, finals_c = [], []
-    order = np.concatenate([np.arange(k * hidden, (k + 1) * hidden) for k in (0, 3, 1, 2)])
-    for layer in range(m.num_layers):
-        ws, rs, bs = [], [], []
-        for d in range(dirs):
-            sfx = f"_l{layer}" + ("_reverse" if d else "")
-            w_ih = getattr(m, "weight_ih" + sfx).detach().cpu().numpy()
-            w_hh = getattr(m, "weight_hh" + sfx).detach().cpu().numpy()
-            ws.append(w_ih[order])
-            rs.append(w_hh[order])
-            if m.bias:
-                b_ih = getattr(m, "bias_ih" + sfx).detach().cpu().numpy()[order]
-                b_hh = getattr(m, "bias_hh" + sfx).detach().cpu().numpy()[order]
-                bs.append(np.concatenate([b_ih, b_hh]))
-        ins = [x, g.const(np.stack(ws)), g.const(np.stack(rs))]
-        ins.append(g.const(np.stack(bs)) if bs else "")
-        ins.append("")  # sequence_lens: every sequence runs to the end
-        if hx is not None:
-            span = [g.ints([layer * dirs]), g.ints([(layer + 1) * dirs]), g.ints([0])]
-            ins += [g.node("Slice", [g.value(hx[i]), *span]) for i in (0, 1)]
-        y, y_h, y_c = g.node(
-            "LSTM",
-            ins,
-            outputs=3,
-            hidden_size=hidden,
-            direction="bidirectional" if dirs == 2 else "forward",
-        )
-        finals_h.append(y_h)
-        finals_c.append(y_c)
-        # Y is (L, D, N, H); the next layer (and the output) wants (L, N, D·H).
-        x = g.node("Transpose", [y], perm=[0, 2, 1, 3])
-        x = g.node("Reshape", [x, g.ints([0, 0, -1])])
-    if m.batch_first:
-        x = g.node("Transpose", [x], perm=[1, 0, 2])
-    out, (h_n, c_n) = result
-    g.bind(out, x)
-    g.bind(h_n, finals_h[0] if len(finals_h) == 1 else g.node("Concat", finals_h, axis=0))
-    g.bind(c_n, finals_c[0] if len(finals_c) == 1 else g.node("Concat", finals_c, axis=0))
+        _modules.convert(self, call, args, result)
 
 
 def _needed(records, outputs) -> set:

@@ -1,5 +1,5 @@
 """Graph passes run on the exported ONNX nodes, as PyTorch's exporter runs its own: constant
-folding, Conv+BatchNorm fusion, sum/count as ReduceMean, unused nodes dropped, outputs named
+folding, Conv+BatchNorm fusion, a resize of one dim at a time as one Resize, sum/count as ReduceMean, unused nodes dropped, outputs named
 by the nodes that make them (no trailing Identity)."""
 
 from __future__ import annotations
@@ -16,8 +16,11 @@ def optimize(g, outputs: list, fold: bool) -> None:
     value names. ``fold``: eval-mode export with ``do_constant_folding`` (PyTorch's
     constant folding and ``_jit_pass_onnx_eval_peephole``)."""
     _reduce_mean(g)
+    _merge_resizes(g, set(outputs))
     if fold:
         _fold_constants(g, set(outputs))
+    _conv1d(g, set(outputs))
+    if fold:
         _fuse_conv_scale_shift(g, set(outputs))
     _drop_unused(g, outputs)
 
@@ -38,6 +41,15 @@ def _consumers(g) -> dict:
     return uses
 
 
+def _readers(g) -> dict:
+    """value name -> the nodes that read it, in order."""
+    readers = {}
+    for n in g.nodes:
+        for i in n.input:
+            readers.setdefault(i, []).append(n)
+    return readers
+
+
 def _reduce_mean(g) -> None:
     """``ReduceSum(x)/n`` with n the number of summed elements (minigrad's mean) as one
     ``ReduceMean``, the node PyTorch emits for ``mean``."""
@@ -51,6 +63,81 @@ def _reduce_mean(g) -> None:
             continue
         g.reduce("ReduceMean", x, axes, keepdims, outputs=list(n.output))
         g.nodes[k] = g.nodes.pop()
+
+
+def _merge_resizes(g, outputs: set) -> None:
+    """A nearest ``Resize`` of one spatial dim feeding only another one of the next (how
+    ``F.interpolate`` is traced, a dim at a time) as one ``Resize`` of both, as PyTorch emits."""
+    consts, uses = _values(g), _consumers(g)
+    made = {n.output[0]: n for n in g.nodes if n.op_type == "Resize"}
+    drop = set()
+    for n in g.nodes:
+        first = made.get(n.input[0]) if n.op_type == "Resize" else None
+        if first is None or uses.get(first.output[0]) != 1 or first.output[0] in outputs:
+            continue
+        if first.attribute != n.attribute or not {first.input[2], n.input[2]} <= set(consts):
+            continue
+        scales = _array(g, consts[first.input[2]]) * _array(g, consts[n.input[2]])
+        n.input[0], n.input[2] = first.input[0], g.const(scales.astype(np.float32))
+        drop.add(id(first))
+        consts = _values(g)
+    g.nodes[:] = [n for n in g.nodes if id(n) not in drop]
+
+
+def _conv1d(g, outputs: set) -> None:
+    """``Unsqueeze(2) → Conv (height-1 kernel) → Squeeze/Reshape to rank 3`` (how minigrad's
+    ``conv1d`` runs, as a 2-D convolution of height 1) as one 1-D ``Conv``, as PyTorch emits."""
+    consts, uses = _values(g), _consumers(g)
+    made = {o: n for n in g.nodes for o in n.output}
+    by_input = _readers(g)
+    drop = set()
+    for conv in g.nodes:
+        attrs = {a.name: g.helper.get_attribute_value(a) for a in conv.attribute}
+        if conv.op_type != "Conv" or len(attrs.get("kernel_shape", ())) != 2:
+            continue
+        x = _unsqueezed_at_2(g, made.get(conv.input[0]), consts)
+        w = _unsqueezed_at_2(g, made.get(conv.input[1]), consts)
+        if w is None and conv.input[1] in consts:  # a weight folded to (C_out, C_in, 1, k)
+            w = _array(g, consts[conv.input[1]])
+            w = g.initializer(g.fresh("conv_weight"), w[:, :, 0]) if w.shape[2] == 1 else None
+        after = by_input.get(conv.output[0], [])
+        if x is None or w is None or uses.get(conv.output[0]) != 1 or conv.output[0] in outputs:
+            continue
+        if not _back_to_rank_3(g, after[0], consts) or not _height_one(attrs):
+            continue
+        conv.input[0], conv.input[1] = x, w
+        conv.output[0] = after[0].output[0]
+        pads = attrs["pads"]
+        del conv.attribute[:]
+        conv.attribute.extend(
+            g.helper.make_attribute(k, v[1:] if k != "pads" else [pads[1], pads[3]])
+            if isinstance(v, list)
+            else g.helper.make_attribute(k, v)
+            for k, v in attrs.items()
+        )
+        drop.add(id(after[0]))
+    g.nodes[:] = [n for n in g.nodes if id(n) not in drop]
+
+
+def _unsqueezed_at_2(g, node, consts):
+    """The rank-3 value that ``node`` unsqueezes at axis 2, or None."""
+    if node is not None and node.op_type == "Unsqueeze" and node.input[1] in consts:
+        return node.input[0] if _array(g, consts[node.input[1]]).tolist() == [2] else None
+    return None
+
+
+def _back_to_rank_3(g, node, consts) -> bool:
+    if node.op_type == "Squeeze" and len(node.input) > 1 and node.input[1] in consts:
+        return _array(g, consts[node.input[1]]).tolist() == [2]
+    if node.op_type == "Reshape" and node.input[1] in consts:
+        return len(_array(g, consts[node.input[1]])) == 3
+    return False
+
+
+def _height_one(attrs) -> bool:
+    pads = attrs.get("pads", [0, 0, 0, 0])
+    firsts = [attrs.get(k, [1, 1])[0] for k in ("kernel_shape", "strides", "dilations")]
+    return firsts == [1, 1, 1] and pads[0] == pads[2] == 0
 
 
 def _fold_constants(g, outputs: set) -> None:
@@ -76,10 +163,7 @@ def _fuse_conv_scale_shift(g, outputs: set) -> None:
     """``Conv → Mul(s) → Add(t)`` with per-channel constants (an eval-mode BatchNorm after
     folding) as one ``Conv`` with weight ``W·s`` and bias ``b·s + t``."""
     consts, uses = _values(g), _consumers(g)
-    by_input = {}
-    for n in g.nodes:
-        for i in n.input:
-            by_input.setdefault(i, []).append(n)
+    by_input = _readers(g)
     drop = set()
     for conv in g.nodes:
         if conv.op_type != "Conv" or conv.input[1] not in consts or uses.get(conv.output[0]) != 1:

@@ -414,8 +414,9 @@ class Op(Node):
             raise backend.OutOfMemoryError.restating(self.label(), device, e) from e
         if recording and (out.dtype.kind in "fc" or dtypes.is_differentiable(out.dtype)):
             result = tensor_cls._make(out, device, True, self)
-            if self.save_inputs:
-                saved = args if self.save_inputs is True else self._inputs_to_save(args)
+            save_inputs = self.save_inputs  # (a class attribute: one unspecialized read)
+            if save_inputs:
+                saved = args if save_inputs is True else self._inputs_to_save(args)
                 self.save(saved + (result,) if self.save_output else saved)
             elif self.save_output:
                 self.save((result,))

@@ -152,6 +152,14 @@ def unary(op: Op, x, floating: bool = True):
 
 
 def binary(op: Op, a, b, floating: bool = False):
+    tensor_cls = graph.Tensor
+    if isinstance(a, tensor_cls):  # _already_promoted's commonest cases, without its calls:
+        kind = a._data.dtype.kind  # a NumPy float tensor with a Python float or a tensor of
+        if kind == "f":  # its dtype (is_floating's first test)
+            if type(b) is float:
+                return op(a, b)
+            if isinstance(b, tensor_cls) and b._data.dtype == a._data.dtype:
+                return op(a, b)
     if _already_promoted(a, b, floating):  # promote's first check, without its call
         return op(a, b)
     try:
@@ -243,7 +251,10 @@ class Mul(Op):
     supports_complex = True
 
     def forward(self, a, b):
-        if type(b) in _NUMBERS or type(a) in _NUMBERS:  # (a size-1 dim's stride: as a + 1)
+        if type(b) in _NUMBERS:  # (a size-1 dim's stride: as a + 1)
+            if a.dtype.itemsize == 2:  # float16/bfloat16 (or int16): _opmath decides
+                return pair_layout(self.xp, _opmath(operator.mul, a, b), a, b)
+        elif type(a) in _NUMBERS:
             return pair_layout(self.xp, _opmath(operator.mul, a, b), a, b)
         return pair_layout(self.xp, a * b, a, b)
 
@@ -252,11 +263,19 @@ class Mul(Op):
         if gz._data.dtype.kind == "c":
             a, b = conjugates(a, b)
         edge_a, edge_b = self.edges  # (needs_input_grad, without its call)
-        return self.formula(_mul_vjp, gz, a, b, edge_a is not None, edge_b is not None)
+        if edge_b is None:  # one factor needs a gradient (``x * 2``, ``x * mask``): one product
+            return self.formula(_scaled_vjp, gz, b), None
+        if edge_a is None:
+            return None, self.formula(_scaled_vjp, gz, a)
+        return self.formula(_mul_vjp, gz, a, b)
 
 
-def _mul_vjp(ns, gz, a, b, need_a, need_b):
-    return (gz * b if need_a else None), (gz * a if need_b else None)
+def _scaled_vjp(ns, gz, factor):
+    return gz * factor
+
+
+def _mul_vjp(ns, gz, a, b):
+    return gz * b, gz * a
 
 
 class Div(Op):
@@ -573,6 +592,8 @@ _COMPARE_METHODS = {
 
 def add(input, other, alpha=1):
     """``input + alpha * other`` (PyTorch's argument names, so ``x.add(other=y)`` works)."""
+    if alpha == 1 if type(alpha) is int else False:  # ``a + b``: none of the checks below
+        return binary(Add(), input, other)
     if type(alpha) is not int:
         other, alpha = _number_first("add", other, alpha)
         check_alpha(alpha, "alpha", input, other)

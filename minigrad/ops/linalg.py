@@ -305,6 +305,17 @@ def einsum(equation: str, *operands):
     return Einsum(inputs, rhs)(*promote(*operands))
 
 
+def _spread_operands(args: tuple) -> tuple:
+    """``einsum(eq, [a, b])`` as ``einsum(eq, a, b)``, as PyTorch's einsum calls itself again
+    with the operands spread before a ``__torch_function__`` handler (an fx tracer) sees them."""
+    if len(args) == 2 and isinstance(args[0], str) and isinstance(args[1], (list, tuple)):
+        return (args[0], *args[1])
+    return args
+
+
+einsum.normalize_arguments = _spread_operands
+
+
 def _take_diagonals(subs: str, t):
     """An operand whose subscripts repeat a letter (``"ii"``) as its diagonal over the two
     dims, the letter then last (``diagonal`` is differentiable: the gradient of a trace or a

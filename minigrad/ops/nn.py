@@ -12,7 +12,7 @@ from __future__ import annotations
 from .. import dtypes
 from .._warnings import warn_user
 from ..autograd import grad_mode
-from ..autograd.graph import named_as
+from ..autograd.graph import named_as, names_node
 from .base import Op, accepts_axis, check_dtype_arg, constant, normalize_dim
 from .reduce import accumulator
 
@@ -187,3 +187,46 @@ def tensor_log_softmax(input, dim, dtype=None):
 # PyTorch's names (fx records, profilers and __torch_function__ tables read ``__name__``)
 tensor_softmax.__name__ = tensor_softmax.__qualname__ = "softmax"
 tensor_log_softmax.__name__ = tensor_log_softmax.__qualname__ = "log_softmax"
+
+
+def _check_backward_data(name, grad_output, output, dim, input_dtype) -> int:
+    """The checks of PyTorch's CPU kernels behind ``torch._softmax_backward_data`` and
+    ``torch._log_softmax_backward_data``; returns ``dim`` made non-negative."""
+    d = normalize_dim(dim, grad_output.ndim, f"_{name}_backward_data")
+    grad_type = dtypes.scalar_type_name(grad_output.dtype)
+    if not grad_output.dtype.is_floating_point:
+        last = d == max(grad_output.ndim - 1, 0)
+        kernel = f"{name}_backward_lastdim" if last else f"{name}_backward"
+        raise NotImplementedError(f"\"{kernel}_kernel_impl\" not implemented for '{grad_type}'")
+    found = output.dtype
+    if grad_output.dtype == dtypes.float32 and input_dtype == dtypes.float16:
+        found = dtypes.float16  # PyTorch allocates the result in half, as its CUDA kernel wants
+    if found != grad_output.dtype:
+        raise RuntimeError(
+            f"expected scalar type {grad_type} but found {dtypes.scalar_type_name(found)}"
+        )
+    return d
+
+
+@names_node("SoftmaxBackwardDataBackward0")
+def _softmax_backward_data(grad_output, output, dim, input_dtype):
+    """PyTorch's softmax backward as a function (custom autograd Functions such as DeBERTa's
+    ``XSoftmax`` call it): ``output·(grad_output - Σ grad_output·output)`` along ``dim``, in
+    the gradient's dtype (on the CPU ``input_dtype`` only takes part in the dtype checks), and
+    differentiable in both tensors.
+
+    Example:
+        >>> y = minigrad.softmax(minigrad.tensor([1.0, 2.0]), 0)
+        >>> minigrad._softmax_backward_data(minigrad.tensor([1.0, 0.0]), y, 0, y.dtype)
+        tensor([ 0.1966, -0.1966])
+    """
+    d = _check_backward_data("softmax", grad_output, output, dim, input_dtype)
+    return output * (grad_output - (grad_output * output).sum(d, keepdim=True))
+
+
+@names_node("LogSoftmaxBackwardDataBackward0")
+def _log_softmax_backward_data(grad_output, output, dim, input_dtype):
+    """PyTorch's log-softmax backward as a function: ``grad_output - exp(output)·Σ
+    grad_output`` along ``dim``, with :func:`_softmax_backward_data`'s dtype rules."""
+    d = _check_backward_data("log_softmax", grad_output, output, dim, input_dtype)
+    return grad_output - output.exp() * grad_output.sum(d, keepdim=True)

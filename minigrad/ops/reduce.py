@@ -382,23 +382,39 @@ def _variance_args(dim, unbiased, correction, op="var"):
     return dim, 1 if correction is None else correction
 
 
+def _in_variance_accumulator(compute, input):
+    """``compute(input)`` in the dtype PyTorch's variance kernels accumulate in: float64 on
+    the CPU (its Welford and two-pass kernels), rounded to float32 and then, for
+    float16/bfloat16 (which PyTorch computes as float32), to the input's dtype, so that the
+    results match PyTorch's bit for bit; elsewhere float32 for float16/bfloat16."""
+    if input.device.type != "cpu" or not input.dtype.is_floating_point:
+        return in_accumulator(compute, input)
+    if input.dtype is dtypes.float64:
+        return compute(input)
+    return compute(input.to(dtypes.float64)).to(dtypes.float32).to(input.dtype)
+
+
 @accepts_axis
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over ``dim`` with Bessel's ``correction`` (1 = unbiased, as PyTorch's default).
 
-    float16 inputs are computed in float32 and rounded once to float16, as PyTorch does.
+    Computed in float64 on the CPU and in float32 for float16 elsewhere, then rounded once to
+    the input's dtype, as PyTorch does.
     """
     dim, correction = _variance_args(dim, unbiased, correction)
     return named_as(
-        in_accumulator(lambda x: _var(x, dim, correction, keepdim), input), "VarBackward0"
+        _in_variance_accumulator(lambda x: _var(x, dim, correction, keepdim), input),
+        "VarBackward0",
     )
 
 
 @accepts_axis
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """Standard deviation: the square root of :func:`var` (float16 computed in float32)."""
+    """Standard deviation: the square root of :func:`var` (accumulated as :func:`var`)."""
     dim, correction = _variance_args(dim, unbiased, correction, "std")
-    std = in_accumulator(lambda x: _sqrt_zero_safe(_var(x, dim, correction, keepdim, "std")), input)
+    std = _in_variance_accumulator(
+        lambda x: _sqrt_zero_safe(_var(x, dim, correction, keepdim, "std")), input
+    )
     return named_as(std, "StdBackward0")
 
 
@@ -589,16 +605,30 @@ def logsumexp(input, dim, keepdim=False):
     return LogSumExp(normalize_dims(dim, input.ndim, "logsumexp"), keepdim)(input)
 
 
-def norm(input, p="fro", dim=None, keepdim=False):
-    """The vector p-norm over ``dim`` (all elements by default): p = 2/'fro', 1, inf, -inf, 0 or any float.
-    Complex tensors give the real norm of their magnitudes."""
-    if input.dtype.is_complex:
-        input = input.abs()
-    if not input.dtype.is_floating_point:
+def norm_input(input, dtype=None):
+    """``input`` as the vector norms compute on it: floating or complex (checked), in the
+    ``dtype`` asked for, which must hold the input's without narrowing (PyTorch's checks)."""
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(
             f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
-            f"{input.dtype.name}"
+            f"{dtypes.scalar_type_name(input.dtype)}"
         )
+    if dtype is not None:
+        dtype = dtypes.to_dtype(dtype)
+        if dtypes.promote_types(input.dtype, dtype) != dtype:
+            raise RuntimeError(
+                f"linalg.vector_norm: the dtype of the input ({dtypes.scalar_type_name(input.dtype)}"
+                f") should be convertible without narrowing to the specified dtype "
+                f"({dtypes.scalar_type_name(dtype)})"
+            )
+        input = input.to(dtype)
+    return input.abs() if input.dtype.is_complex else input
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """The vector p-norm over ``dim`` (all elements by default): p = 2/'fro', 1, inf, -inf, 0 or any float,
+    computed in ``dtype`` if given. Complex tensors give the real norm of their magnitudes."""
+    input = norm_input(input, dtype)
     dims = normalize_dims(dim, input.ndim, "norm")
     if isinstance(p, (int, float)) and p < 0 or p in (math.inf, -math.inf):
         _no_identity(input, p, dim, dims)

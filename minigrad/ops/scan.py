@@ -7,23 +7,26 @@ from .. import dtypes, return_types
 from ..autograd.graph import names_node
 from ._size import as_int, with_size
 from .base import Op, accepts_axis, constant, method_on_batched, normalize_dim, on_input_device
-from .complex import refuse_complex
+from .complex import holomorphic, refuse_complex
 from .elementwise import where
 from .joining import cat
 
 
+@holomorphic
 class Cumprod(Op):
-    """yᵢ = Π_{j≤i} xⱼ along dim; dxₖ = Σ_{i≥k} dyᵢ·Π_{j≤i, j≠k} xⱼ (exact also at zeros)"""
+    """yᵢ = Π_{j≤i} xⱼ along dim; dxₖ = Σ_{i≥k} dyᵢ·Π_{j≤i, j≠k} xⱼ (exact also at zeros;
+    conjugated for complex tensors)"""
 
     save_inputs = True
     save_output = True
+    supports_complex = True
 
-    def __init__(self, dim: int):
-        self.dim = dim
+    def __init__(self, dim: int, dtype_given: bool = False):
+        self.dim, self.dtype_given = dim, dtype_given
 
-    def forward(self, x):
-        dtype = "int64" if x.dtype.kind in "biu" else None
-        return self.xp.cumprod(x, axis=self.dim, dtype=dtype)
+    def forward(self, x):  # integers multiply in int64 unless a dtype was asked for
+        dtype = x.dtype if self.dtype_given or x.dtype.kind not in "biu" else "int64"
+        return self.xp.cumprod(x, axis=self.dim, dtype=dtype)  # (NumPy's own: int32 to int64)
 
     def backward(self, gy):
         x, y = self.saved
@@ -71,9 +74,10 @@ def cumprod(input, dim, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     d = normalize_dim(dim, input.ndim, "cumprod")
+    given = dtype is not None
     if input.ndim == 0:  # as a 1-element row: the same dtype rules (integers in int64)
-        return Cumprod(0)(input.reshape(1)).reshape(())
-    return Cumprod(d)(input)
+        return Cumprod(0, given)(input.reshape(1)).reshape(())
+    return Cumprod(d, given)(input)
 
 
 def _running_extreme(input, dim, largest: bool, name: str, result_type):

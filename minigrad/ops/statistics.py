@@ -27,7 +27,7 @@ from .base import (
 )
 from .complex import refuse_complex
 from .elementwise import where
-from .reduce import amax, amin, evenly_distributed, mean, std, sum, var
+from .reduce import _in_variance_accumulator, amax, amin, evenly_distributed, mean, std, sum, var
 
 MedianResult = return_types.median
 KthvalueResult = return_types.kthvalue
@@ -270,19 +270,19 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 @accepts_axis
 @names_node("StdMeanBackward0")
 def std_mean(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
-    """``(std, mean)`` over ``dim`` in one call."""
-    return std(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased), mean(
-        input, dim, keepdim
-    )
+    """``(std, mean)`` over ``dim`` in one call; the mean accumulated as the std (in float64
+    on the CPU, as PyTorch's one Welford pass, which can differ from :func:`mean` by an ulp)."""
+    spread = std(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+    return spread, _in_variance_accumulator(lambda x: mean(x, dim, keepdim), input)
 
 
 @accepts_axis
 @names_node("VarMeanBackward0")
 def var_mean(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
-    """``(var, mean)`` over ``dim`` in one call."""
-    return var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased), mean(
-        input, dim, keepdim
-    )
+    """``(var, mean)`` over ``dim`` in one call; the mean accumulated as the variance (see
+    :func:`std_mean`)."""
+    spread = var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased)
+    return spread, _in_variance_accumulator(lambda x: mean(x, dim, keepdim), input)
 
 
 @accepts_axis

@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from ..tensor import Tensor
 from .optimizer import Optimizer, add_, count_step, lerp_, new_step, state_tensor, zeros_state
 
 
@@ -65,21 +66,31 @@ class Adafactor(Optimizer):
         super().__init__(params, defaults, foreach=foreach)
 
     def _validate(self, group: dict, where: str) -> None:
-        super()._validate({k: v for k, v in group.items() if k != "eps"}, where)
-        if "beta2_decay" in group and not _real(group["beta2_decay"]) <= 0.0:
-            raise ValueError(
-                f"beta2_decay should be <= 0 but is: {group['beta2_decay']} in {where}"
-            )
-        if "d" in group and not _real(group["d"]) >= 1.0:
-            raise ValueError(f"Clipping threshold d should be >= 1 but is: {group['d']} in {where}")
+        """PyTorch's checks, in its order and words (the base class's then pass)."""
         if "eps" in group:
             eps = group["eps"]
             if not isinstance(eps, (tuple, list)) or len(eps) != 2:
                 raise ValueError(f"eps must be a pair (eps1, eps2), got {eps!r} in {where}")
-            if eps[0] is not None and not _real(eps[0]) >= 0.0:
-                raise ValueError(f"epsilon1 should be >= 0 but is: {eps[0]} in {where}")
-            if not _real(eps[1]) >= 0.0:
-                raise ValueError(f"epsilon2 should be >= 0 but is: {eps[1]} in {where}")
+        lr = group.get("lr", 0.0)
+        lr = lr.item() if isinstance(lr, Tensor) and lr.numel() == 1 else lr
+        eps1, eps2 = group.get("eps", (None, 0.0))
+        checks = (
+            ("Learning rate should be >= 0", lr, lambda v: v >= 0.0),
+            ("beta2_decay should be <= 0", group.get("beta2_decay", 0.0), lambda v: v <= 0.0),
+            ("epsilon1 should be >= 0", 0.0 if eps1 is None else eps1, lambda v: v >= 0.0),
+            ("epsilon2 should be >= 0", eps2, lambda v: v >= 0.0),
+            ("Clipping threshold d should be >= 1", group.get("d", 1.0), lambda v: v >= 1.0),
+            ("weight_decay should be >= 0", group.get("weight_decay", 0.0), lambda v: v >= 0.0),
+        )
+        for words, value, valid in checks:
+            if not isinstance(value, Tensor) and not valid(_real(value)):
+                raise ValueError(f"{words} but is: {value} in {where}")
+        super()._validate({k: v for k, v in group.items() if k != "eps"}, where)
+
+    def _update_one(self, p, state, group) -> None:
+        if p._data.dtype.kind == "c":  # (PyTorch's Adafactor takes real parameters only)
+            raise RuntimeError("Adafactor does not support complex parameters")
+        super()._update_one(p, state, group)
 
     def _init_state(self, p, state, group) -> None:
         state["step"] = new_step()
@@ -108,7 +119,7 @@ class Adafactor(Optimizer):
                     f"state {name!r} of parameter {key} has shape {list(value.shape)}, but "
                     f"Adafactor expects {expected} for a parameter of shape {list(p.shape)}"
                 )
-            state[name] = state_tensor(p, value.detach().to(p.device, p.dtype)._data.copy())
+            state[name] = value.to(p.device, p.dtype)  # (the saved tensor itself, as PyTorch)
         return state
 
     def _update(self, p, state, group) -> None:
@@ -134,7 +145,7 @@ class Adafactor(Optimizer):
             variance = state["variance"]._data
             lerp_(xp, variance, g * g, weight)
             estimate = variance.copy()
-        update = xp.maximum(estimate, eps1 * eps1)
+        update = xp.maximum(estimate, eps1 * eps1, out=estimate)  # (0-d too: an array out)
         xp.sqrt(update, out=update)
         xp.divide(1.0, update, out=update)
         update *= g

@@ -112,6 +112,20 @@ class Optimizer:
         for group in groups:
             self.add_param_group(group)
 
+    def __getstate__(self) -> dict:
+        """What copying and pickling keep: PyTorch's ``defaults``, ``state`` and
+        ``param_groups`` first, and the other attributes a subclass set; not the hooks (a copy
+        of an optimizer starts without them, as in PyTorch)."""
+        kept = {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+        kept.update((k, v) for k, v in self.__dict__.items() if not k.endswith("_hooks"))
+        return kept
+
+    def __setstate__(self, state: dict) -> None:
+        """Restore :meth:`__getstate__`'s dict (subclasses that fill in their own defaults call
+        ``super().__setstate__(state)`` first, as they do in PyTorch)."""
+        self.__dict__.update(state)
+        self.defaults.setdefault("differentiable", False)
+
     def _ordered(self, defaults: dict) -> dict:
         """The defaults in PyTorch's key order, so that groups and state dicts list keys as its."""
         ordered = {k: defaults[k] for k in self._key_order.split() if k in defaults}
@@ -560,8 +574,10 @@ def _all_state_keys() -> set:
 
 
 def _cast_state(p: Tensor, index, name, value):
-    """A copy of one saved state value, as PyTorch loads it: a tensor moved to ``p``'s device
-    (and cast to ``p``'s dtype when ``p`` is floating point); ``step`` kept as it is."""
+    """One saved state value, as PyTorch loads it: a tensor moved to ``p``'s device (and cast
+    to ``p``'s dtype when ``p`` is floating point); ``step`` kept as it is. A tensor that needs
+    no change is the saved tensor itself, not a copy, as in PyTorch (``Tensor.to``): an
+    optimizer loaded from another's live ``state_dict()`` shares its buffers."""
     if not isinstance(value, Tensor):
         return value
     if name == "step":
@@ -572,10 +588,7 @@ def _cast_state(p: Tensor, index, name, value):
             f"parameter has shape {list(p.shape)}"
         )
     dtype = p.dtype if p.is_floating_point() else value.dtype
-    out = value.detach().to(p.device, dtype)
-    if out._data is value._data:
-        out = Tensor._make(out._data.copy(), out.device)
-    return out
+    return value.to(p.device, dtype)
 
 
 # -- hyperparameter checks, shared by all optimizers ----------------------------------------------
@@ -742,10 +755,10 @@ def count_step(state: dict):
 
 
 def _step_tensor(value) -> Tensor:
-    """A step count loaded from a state dict: a tensor kept as it is (dtype and device), as
-    PyTorch keeps it; a number (older checkpoints) as a float32 0-d CPU tensor."""
+    """A step count loaded from a state dict: a tensor kept as it is (the same tensor, as
+    PyTorch keeps it); a number (older checkpoints) as a float32 0-d CPU tensor."""
     if isinstance(value, Tensor):
-        return Tensor._make(value.detach()._data.copy(), value.device)
+        return value
     return Tensor._make(np.array(float(value), np.float32), backend.device("cpu"))
 
 

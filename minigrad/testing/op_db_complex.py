@@ -137,6 +137,12 @@ REDUCTIONS_AND_SHAPES = [
     OpInfo("var", lambda m, a: a.var(0), [Sample(C((3, 2)))]),
     OpInfo("std", lambda m, a: a.std(), [Sample(C((2, 3)))]),
     OpInfo("cumsum", lambda m, a: a.cumsum(1), [Sample(C((2, 3)))]),
+    OpInfo("cumprod", lambda m, a: a.cumprod(1), [Sample(C((2, 3)))]),
+    OpInfo(
+        "cumprod_zeros",  # the exact backward at zeros, with a zero first and a zero later
+        lambda m, a, b: (a * b).cumprod(1),
+        [Sample(C((2, 3)), V([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0]], grad=False))],
+    ),
     OpInfo("reshape_permute", lambda m, a: a.reshape(3, 2).T.flip(0), [Sample(C((2, 3)))]),
     OpInfo("expand", lambda m, a: a.unsqueeze(0).expand(2, 2, 3) * a, [Sample(C((2, 3)))]),
     OpInfo("index", lambda m, a: a[1:, ::2], [Sample(C((3, 4)))]),

@@ -51,7 +51,7 @@ def version(t) -> int:
     return counter.value if counter is not None else 0
 
 
-def trace(model, args: tuple, leaves: tuple = (), scopes: list | None = None, versions=None):
+def trace(model, args: tuple, leaves=(), scopes: list | None = None, versions=None, observe=None):
     """Run ``model(*args)`` and record what it computes.
 
     Floating-point input tensors are replaced by copies that require grad, so that every
@@ -61,12 +61,16 @@ def trace(model, args: tuple, leaves: tuple = (), scopes: list | None = None, ve
     Args:
         model: a callable (usually an ``nn.Module``).
         args: its positional arguments.
-        leaves: module classes recorded as one :class:`ModuleCall` each.
+        leaves: module classes recorded as one :class:`ModuleCall` each, or a predicate on
+            a module saying whether it is one.
         scopes: if a list, it receives, per record, the path of modules the op ran in
             (``"Sequential/Linear[0]"``, as PyTorch names TensorBoard graph scopes).
         versions: if a list, it receives, per record, the version of each tensor argument
             when the op read it and of the result when made, so that a caller can see values
             changed in place after they were traced.
+        observe: if given, called as ``observe(op, args, result)`` when each record is made,
+            while the Python frames that applied the op are still live (TensorBoard's graph
+            reads the names of the variables holding its inputs from them).
 
     Returns:
         ``(inputs, records, output)``: the input tensors actually passed (in ``args`` order,
@@ -82,19 +86,7 @@ def trace(model, args: tuple, leaves: tuple = (), scopes: list | None = None, ve
         return a
 
     args = tuple(prepare(a) for a in args)
-    patched = []
-    if leaves and hasattr(model, "modules"):
-        for m in model.modules():
-            if isinstance(m, leaves):
-                patched.append(m)
-                object.__setattr__(m, "forward", _leaf_forward(m, m.forward, records))
     stack = []
-    if scopes is not None and hasattr(model, "named_modules"):
-        for name, m in model.named_modules():
-            if m not in patched:
-                label = type(m).__name__ + (f"[{name.rsplit('.', 1)[-1]}]" if name else "")
-                patched.append(m)
-                object.__setattr__(m, "forward", _scoped_forward(label, m.forward, stack))
 
     def record(op, a, r):
         records.append((op, a, r))
@@ -103,6 +95,22 @@ def trace(model, args: tuple, leaves: tuple = (), scopes: list | None = None, ve
             versions.append((used, [version(t) for t in flatten(r)]))
         if scopes is not None:
             scopes.append("/".join(stack) or type(model).__name__)
+        if observe is not None:
+            observe(op, a, r)
+
+    patched = []
+    is_leaf = leaves if callable(leaves) else (lambda m: isinstance(m, leaves))
+    if leaves and hasattr(model, "modules"):
+        for m in model.modules():
+            if is_leaf(m):
+                patched.append(m)
+                object.__setattr__(m, "forward", _leaf_forward(m, m.forward, record))
+    if scopes is not None and hasattr(model, "named_modules"):
+        for name, m in model.named_modules():
+            if m not in patched:
+                label = type(m).__name__ + (f"[{name.rsplit('.', 1)[-1]}]" if name else "")
+                patched.append(m)
+                object.__setattr__(m, "forward", _scoped_forward(label, m.forward, stack))
 
     previous = base.tracer
     base.tracer = record
@@ -127,7 +135,7 @@ def _scoped_forward(label, forward, stack):
     return run
 
 
-def _leaf_forward(module, forward, records):
+def _leaf_forward(module, forward, record):
     def run(*args, **kwargs):
         previous = base.tracer
         base.tracer = None  # the ops inside the leaf are not recorded
@@ -135,7 +143,7 @@ def _leaf_forward(module, forward, records):
             out = forward(*args, **kwargs)
         finally:
             base.tracer = previous
-        records.append((ModuleCall(module, kwargs), args, out))
+        record(ModuleCall(module, kwargs), args, out)  # (with its versions and scope)
         return out
 
     return run

@@ -160,7 +160,9 @@ def scaled_dot_product_attention(
             scores), broadcastable to (..., L, S). A query row with no allowed key outputs zeros.
         dropout_p: dropout on the attention weights (applied whenever > 0, as PyTorch; pass 0.0
             in eval mode).
-        is_causal: mask keys after each query (upper-left aligned ``tril``); excludes attn_mask.
+        is_causal: mask keys after each query (upper-left aligned ``tril``). With attn_mask both
+            apply, as in PyTorch's CPU flash kernel; where PyTorch's math kernel would run
+            instead (dropout, unequal head counts) it raises, as there.
         scale: defaults to 1/√E.
         enable_gqa: let key/value have fewer heads (dim -3) than query, each shared by a group.
 
@@ -194,9 +196,7 @@ def scaled_dot_product_attention(
         scale = 1.0 / math.sqrt(query.shape[-1]) if query.shape[-1] else math.inf
     scale = float(scale)
     if is_causal and attn_mask is not None:
-        raise RuntimeError(
-            "scaled_dot_product_attention: explicit attn_mask should not be set when is_causal=True"
-        )
+        attn_mask, is_causal = _causal_and_mask(query, key, attn_mask, refusal), False
     if 0 in (key.shape[-2], query.shape[-2], value.shape[-1]):
         # no keys, queries or value features: PyTorch reads no mask; a query over no keys gets
         # zeros (the weighted sum of none). (An empty batch still has its mask checked.)
@@ -220,6 +220,21 @@ def scaled_dot_product_attention(
     if pytorch_flash_layout(refusal):
         follow_layout(out, query)
     return out
+
+
+def _causal_and_mask(query, key, attn_mask, refusal):
+    """``is_causal=True`` with an ``attn_mask``: PyTorch's CPU flash kernel applies both (the
+    mask and the upper-left ``tril``), its math kernel (taken where flash refuses the inputs:
+    dropout, other head counts, ...) raises. Returns the one mask that does both."""
+    if not pytorch_flash_layout(refusal):
+        raise RuntimeError(  # PyTorch's words, naming its kernel
+            "_scaled_dot_product_attention: Explicit attn_mask should not be set when "
+            "is_causal=True"
+        )
+    causal = key.new_ones(query.shape[-2], key.shape[-2], dtype=dtypes.bool).tril()
+    if attn_mask.dtype is dtypes.bool:
+        return attn_mask & causal
+    return attn_mask.masked_fill(~causal, -math.inf)
 
 
 def _dropout(query, shape: tuple, p: float):

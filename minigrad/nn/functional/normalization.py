@@ -228,7 +228,6 @@ def _channel_param(t, ndim: int):
 
 
 @real_only
-@kernel_dtypes("batch_norm", min_ndim=2)  # (a 0-d or 1-d input: its IndexError first)
 def batch_norm(
     input,
     running_mean,
@@ -244,12 +243,30 @@ def batch_norm(
     In training (or without running statistics) it normalizes with the batch mean and the
     biased batch variance, and updates ``running_mean``/``running_var`` in place (unbiased
     variance) as ``running = (1 - momentum)·running + momentum·batch``. In evaluation it
-    normalizes with the running statistics.
+    normalizes with the running statistics. ``eps`` must be positive in training and
+    non-negative in evaluation (a ``ValueError``, as PyTorch's; ``torch.batch_norm`` takes any).
 
     Example:
         >>> rm, rv = minigrad.zeros(3), minigrad.ones(3)
         >>> y = F.batch_norm(minigrad.randn(8, 3), rm, rv, training=True)
     """
+    if isinstance(input, graph.Tensor) and input.ndim >= 2:  # after PyTorch's batch-size check
+        if training and eps <= 0.0 and _values_per_channel(input) != 1:
+            raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+        if eps < 0.0:
+            raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    return _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def _values_per_channel(input) -> int:
+    """N times the spatial sizes: how many values batch norm averages per channel."""
+    return input.shape[0] * math.prod(input.shape[2:])
+
+
+@real_only
+@kernel_dtypes("batch_norm", min_ndim=2)  # (a 0-d or 1-d input: its IndexError first)
+def _batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps):
+    """ATen's ``batch_norm``: :func:`batch_norm` without its checks of ``eps``."""
     if input.ndim < 2:
         raise backend.DimensionError(
             f"batch_norm: expected input of shape (N, C) or (N, C, *), got {list(input.shape)}"
@@ -260,7 +277,7 @@ def batch_norm(
     if not training and running_mean is not None and running_var is not None:
         return _batch_norm_eval(input, running_mean, running_var, weight, bias, eps)
     axes = (0,) + tuple(range(2, input.ndim))
-    count = math.prod(input.shape[a] for a in axes)
+    count = _values_per_channel(input)
     if count == 0:  # an empty batch: an empty output, the running statistics left as they are
         return _batch_norm_eval(input, input.new_zeros(()), input.new_ones(()), weight, bias, 0)
     if count == 1:  # (PyTorch's _verify_batch_size)

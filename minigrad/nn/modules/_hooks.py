@@ -8,6 +8,7 @@ from collections import OrderedDict
 from ..._warnings import warn_user
 from ...autograd import Function, grad_mode
 from ...autograd.graph import RemovableHandle
+from ...creation import zeros
 from ...tensor import Tensor
 
 # Hooks of every module (``nn.modules.module.register_module_forward_hook`` and the like):
@@ -109,16 +110,15 @@ def _full_hooks(module) -> list:
 
 
 class BackwardHookFunction(Function):
-    """Identity on the tensors given, returned as-is (so, as in PyTorch, its outputs are views
-    that no in-place op may change); their gradients go to ``state`` in backward, which may
-    replace them. Named as PyTorch's, so a hooked module's output shows
-    ``BackwardHookFunctionBackward`` as its ``grad_fn``."""
+    """Identity on the tensors given (aliases: the same memory, so an in-place op on them is
+    refused under grad mode, as PyTorch's); their gradients go to ``state`` in backward,
+    which may replace them. (PyTorch's name: ``grad_fn`` reads BackwardHookFunctionBackward.)"""
 
     @staticmethod
     def forward(ctx, state, stage, *tensors):
         ctx.state, ctx.stage = state, stage
         ctx.set_materialize_grads(False)  # an output no gradient reached stays None
-        return tensors
+        return tuple(t.view_as(t) for t in tensors)
 
     @staticmethod
     def backward(ctx, *grads):
@@ -141,6 +141,9 @@ class _BackwardHookState:
 
     def wrap_inputs(self, args: tuple) -> tuple:
         self.n_args = len(args)
+        self.arg_meta = [
+            (a.shape, a.dtype, a.device) if isinstance(a, Tensor) else None for a in args
+        ]
         self.input_positions = [
             i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad
         ]
@@ -189,9 +192,9 @@ class _BackwardHookState:
             if not self.input_positions and self.full_hooks:
                 warn_user(
                     "Full backward hook is firing when gradients are computed with respect to "
-                    "module outputs since no inputs require gradients. See "
-                    "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
-                    "#torch.nn.Module.register_full_backward_hook for more details.",
+                    "module outputs since no inputs require gradients. See https://docs.pytorch.org"
+                    "/docs/main/generated/torch.nn.Module.html#torch.nn.Module."
+                    "register_full_backward_hook for more details.",
                     UserWarning,
                 )
                 if any(g is not None for g in self._run_full_hooks((None,) * self.n_args)):
@@ -200,7 +203,10 @@ class _BackwardHookState:
                         "always return None or None for all gradients."
                     )
             return tuple(grad_output[slot] for slot in self.output_slots)
-        grad_input = [None] * self.n_args
+        grad_input = [  # PyTorch's: zeros for a tensor argument that needs no gradient
+            None if meta is None else zeros(meta[0], dtype=meta[1], device=meta[2])
+            for meta in self.arg_meta
+        ]
         for i, g in zip(self.input_positions, grads):
             grad_input[i] = g
         grad_input = self._run_full_hooks(tuple(grad_input))

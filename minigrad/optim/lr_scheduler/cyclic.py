@@ -156,8 +156,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
     def step(self, epoch=None) -> None:
         """Advance one epoch, or jump to ``epoch`` (which may be fractional); without the
-        warning of a step before ``optimizer.step()`` (PyTorch's own step has none)."""
-        self._step_count += 1
+        warning of a step before ``optimizer.step()`` and without counting ``_step_count``
+        (PyTorch's own step does neither: its state dict says ``_step_count: 0``)."""
         if epoch is None and self.last_epoch < 0:
             epoch = 0
         if epoch is None:

@@ -14,12 +14,21 @@ def fetch_map(dataset, index, auto_collation: bool, collate_fn):
     With auto-collation (a ``batch_size`` or ``batch_sampler``) ``index`` is a list of indices
     whose samples ``collate_fn`` (default :func:`default_collate`) joins; without it, ``index``
     is one index and its sample passes through ``collate_fn`` (default :func:`default_convert`).
-    A :class:`TensorDataset` with the default collation is sliced with one index array per
-    batch rather than sample by sample: much faster, and the same batches.
+    A dataset with a ``__getitems__`` method gets the batch's indices at once, as in PyTorch.
+    A :class:`TensorDataset` (whose ``__getitem__`` no subclass replaced) with the default
+    collation is sliced with one index array per batch rather than sample by sample: much
+    faster, and the same batches.
     """
     if not auto_collation:
         return (collate_fn or default_convert)(dataset[index])
-    if collate_fn is None and isinstance(dataset, TensorDataset):
+    getitems = getattr(dataset, "__getitems__", None)
+    if getitems:
+        return (collate_fn or default_collate)(getitems(index))
+    if (
+        collate_fn is None
+        and isinstance(dataset, TensorDataset)
+        and type(dataset).__getitem__ is TensorDataset.__getitem__
+    ):
         key = creation.tensor(index, dtype="int64")
         return [t[key.to(t.device)] for t in dataset.tensors]
     return (collate_fn or default_collate)([dataset[i] for i in index])

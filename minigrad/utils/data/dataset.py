@@ -110,6 +110,13 @@ class Subset(Dataset[_T_co]):
             return self.dataset[[self.indices[i] for i in index]]
         return self.dataset[self.indices[index]]
 
+    def __getitems__(self, indices: list) -> list:
+        """The samples at ``indices``: through the dataset's own ``__getitems__`` where it has
+        one (a DataLoader batch fetched at once, as PyTorch's Subset passes it on)."""
+        if callable(getattr(self.dataset, "__getitems__", None)):
+            return self.dataset.__getitems__([self.indices[i] for i in indices])
+        return [self.dataset[self.indices[i]] for i in indices]
+
     def __len__(self) -> int:
         return len(self.indices)
 
@@ -121,6 +128,8 @@ class ConcatDataset(Dataset):
         self.datasets = list(datasets)
         if not self.datasets:  # (PyTorch asserts, in these words)
             raise AssertedArgumentError("datasets should not be an empty iterable")
+        if any(isinstance(d, IterableDataset) for d in self.datasets):
+            raise AssertedArgumentError("ConcatDataset does not support IterableDataset")
         self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
 
     def __len__(self) -> int:

@@ -162,7 +162,7 @@ class WeightedRandomSampler(Sampler):
     def __init__(self, weights, num_samples: int, replacement: bool = True, generator=None):
         _check_num_samples("WeightedRandomSampler", num_samples)
         if not isinstance(replacement, bool):
-            raise TypeError(
+            raise ValueError(
                 f"WeightedRandomSampler: replacement should be a boolean value, but got "
                 f"replacement={replacement!r}"
             )
@@ -185,11 +185,8 @@ class WeightedRandomSampler(Sampler):
                 f"invalid multinomial distribution ({words}) (WeightedRandomSampler: weights "
                 f"must be finite, non-negative, with a positive sum)"
             )
-        if not replacement and num_samples > np.count_nonzero(w):
-            raise RuntimeError(
-                f"WeightedRandomSampler: cannot draw {num_samples} samples without replacement "
-                f"from {np.count_nonzero(w)} non-zero weights"
-            )
+        # (without replacement, more samples than non-zero weights draw zero-weight indices
+        # last, as PyTorch's multinomial; more than len(weights) raise when drawn)
         # float64, as PyTorch (the weights decide through multinomial's cumulative sums)
         self.weights = creation.as_tensor(w, dtype=dtypes.float64, device="cpu")
         self.num_samples, self.replacement, self.generator = num_samples, replacement, generator

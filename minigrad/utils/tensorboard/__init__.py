@@ -193,10 +193,13 @@ class SummaryWriter(PluginMethods):
     ):
         """Log the graph of ``model(*input_to_model)`` for the Graphs tab.
 
-        The graph is minigrad's own record of the forward pass: one node per op applied
-        (named by the module it ran in, ``Sequential/Linear[0]/Linear_3``), parameters and
-        inputs as source nodes, with output shapes on the edges. ``use_strict_trace`` is
-        PyTorch's JIT option, accepted and without effect here.
+        The graph is minigrad's own record of the forward pass, laid out as PyTorch's JIT
+        trace: one ``aten::`` node per library call (``F.batch_norm``, ``x.view``), named by
+        its module scope and the JIT's debug name of its value (``Net/Linear[fc1]/input.1``:
+        the variable that held it where an op first used it), parameters as ``prim::GetAttr``
+        nodes and inputs as ``IO Node`` s named by ``forward``'s parameters, with output shapes
+        on the edges. ``use_strict_trace`` is PyTorch's JIT option, accepted and without
+        effect here.
         """
         from ._graph import model_graph
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 
-from ...tensor import Tensor
+from ...nn.modules.rnn import RNNBase
 from .._tracing import ModuleCall, as_args, flatten, trace
+from ._frames import argument_positions, aten_call, debug_name, entry, op_frames
 
 # minigrad op labels whose ATen name is not the label in snake_case
 _ATEN = {
@@ -30,70 +32,104 @@ def aten_name(label: str, out_ndim: int | None) -> str:
     return "aten::" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", label).lower()
 
 
-def _param_paths(model) -> dict:
-    """id(parameter or buffer) -> (owning module's scope path, attribute name)."""
-    if not hasattr(model, "named_parameters"):
-        return {}
-    paths = {}  # module name -> scope path, as the ops' scopes
+def _module_paths(model) -> dict:
+    """module name -> (scope path, ``Class[name]``), as the ops' scopes."""
+    paths = {}
     for mname, m in model.named_modules():
         label = type(m).__name__ + (f"[{mname.rsplit('.', 1)[-1]}]" if mname else "")
         parent = mname.rsplit(".", 1)[0] if "." in mname else ""
         paths[mname] = label if not mname else f"{paths[parent]}/{label}"
+    return paths
+
+
+def _param_paths(model) -> dict:
+    """id(parameter or buffer) -> (owning module's scope path, attribute name, the source
+    PyTorch's ``prim::GetAttr`` reads it from: ``Net/Linear[fc1]/weight/fc1``)."""
+    if not hasattr(model, "named_parameters"):
+        return {}
+    paths, owners = _module_paths(model), dict(model.named_modules())
     out = {}
     for pname, p in [*model.named_parameters(), *model.named_buffers()]:
-        if p is not None:
+        if p is not None and id(p) not in out:
             owner, _, attr = pname.rpartition(".")
-            out[id(p)] = (paths.get(owner, type(model).__name__), attr)
+            first = next(iter([*owners[owner]._parameters, *owners[owner]._buffers]), attr)
+            leaf = owner.rsplit(".", 1)[-1]
+            leaf = f"_{leaf}" if leaf[:1].isdigit() else leaf
+            scope = paths.get(owner, type(model).__name__)
+            out[id(p)] = (scope, attr, f"{scope}/{first}/{leaf}" if owner else None)
     return out
 
 
 def model_graph(model, input_to_model) -> list:
-    """``(name, op, inputs, shape, attrs)`` per node, laid out as PyTorch's traced graph: ``IO
-    Node`` inputs and outputs, ``prim::GetAttr`` for parameters and buffers, ``aten::`` ops
-    named ``<module scope>/<label>_<k>``, each with PyTorch's ``attr`` string."""
+    """``(name, op, inputs, shape, attrs)`` per node, laid out as PyTorch's traced graph (see
+    :mod:`._graph_names`)."""
+    from ._graph_names import GraphBuilder
+
     args = () if input_to_model is None else as_args(input_to_model)
-    scopes = []
-    inputs, records, output = trace(model, args, scopes=scopes)
-    names, nodes = {}, []
-    params = _param_paths(model)
+    scopes, steps = [], []
 
-    def bind(t, name):
-        names[id(t)] = names[id(t._data)] = name
+    def observe(op, op_args, result):
+        if isinstance(op, ModuleCall):  # a layer that is one ATen op: its parameters name
+            params = _input_names(op.module, 2, type(op.module).forward)  # (unbound: self)
+            tensors = flatten(list(op_args))
+            names = {id(t): params[min(i, 1)] for i, t in enumerate(tensors)}
+            steps.append((None, _leaf_op(op.module), names, {}))
+            return
+        frames = op_frames()
+        frame, name = entry(frames)
+        name = aten_call(frame, name)
+        names = {id(t): debug_name(t, frames) for t in flatten(list(op_args))}
+        steps.append((frame, name, names, argument_positions(frame)))
 
-    for i, t in enumerate(inputs):
-        nodes.append((f"input/input_{i}", "IO Node", [], tuple(t.shape), {"attr": ""}))
-        bind(t, f"input/input_{i}")
+    inputs, records, output = trace(model, args, leaves=_is_leaf, scopes=scopes, observe=observe)
+    scopes[:] = [_leaf_scope(model, op, scope) for (op, _, _), scope in zip(records, scopes)]
+    try:
+        g = GraphBuilder(model, _param_paths(model), records, scopes, steps)
+        return g.build(inputs, _input_names(model, len(inputs)), output)
+    finally:
+        steps.clear()  # (the frames, and the tensors their locals hold)
 
-    def source(t):
-        name = names.get(id(t)) or names.get(id(t._data))
-        if name is not None:
-            return name
-        if id(t) in params:
-            scope, attr = params[id(t)]
-            name = f"{scope}/{attr}/{attr}"
-            nodes.append((name, "prim::GetAttr", [], None, {"attr": f"{{ name :  {attr} }}"}))
-        else:
-            name = f"constant_{len(nodes)}"
-            nodes.append(
-                (name, "prim::Constant", [], tuple(t.shape), {"attr": "{ value : tensor}"})
-            )
-        bind(t, name)
-        return name
 
-    for k, ((op, op_args, result), scope) in enumerate(zip(records, scopes)):
-        label = type(op.module).__name__ if isinstance(op, ModuleCall) else op.label()
-        ins = [source(t) for t in flatten(list(op_args))]
-        outs = flatten(result)
-        shape = tuple(outs[0].shape) if len(outs) == 1 else None
-        kind = aten_name(label, None if shape is None else len(shape))
-        nodes.append((f"{scope}/{label}_{k}", kind, ins, shape, {"attr": "{}"}))
-        for t in outs:
-            bind(t, f"{scope}/{label}_{k}")
-    for i, t in enumerate(flatten(output)):
-        if isinstance(t, Tensor):
-            shape = tuple(t.shape)
-            nodes.append((f"output/output_{i}", "IO Node", [source(t)], shape, {"attr": ""}))
-    return nodes
+# Dropout layers: one ATen op each, recorded by PyTorch in eval mode too (where minigrad
+# applies no op), so they are traced as leaves, as the recurrent layers are
+_DROPOUT = {"Dropout": "dropout", "Dropout1d": "feature_dropout", "Dropout2d": "feature_dropout",
+            "Dropout3d": "feature_dropout", "AlphaDropout": "alpha_dropout",
+            "FeatureAlphaDropout": "feature_alpha_dropout"}  # fmt: skip
+
+
+def _is_leaf(module) -> bool:
+    """Dropout layers, and the recurrent layers (one ``aten::lstm``/``gru``/``rnn_tanh``)."""
+    if not type(module).__module__.startswith("minigrad."):
+        return False
+    return type(module).__name__ in _DROPOUT or isinstance(module, RNNBase)
+
+
+def _leaf_op(module) -> str:
+    return module.mode.lower() if isinstance(module, RNNBase) else _DROPOUT[type(module).__name__]
+
+
+def _leaf_scope(model, op, scope: str) -> str:
+    """A leaf layer's own scope (its ops ran in it): ``MLP/Dropout[drop]``."""
+    if not isinstance(op, ModuleCall):
+        return scope
+    for name, m in model.named_modules():
+        if m is op.module:
+            return _module_paths(model)[name]
+    return scope
+
+
+def _input_names(model, count: int, forward=None) -> list:
+    """The model's ``forward`` parameter names (PyTorch's input debug names), else input_k."""
+    try:
+        params = inspect.signature(forward or getattr(model, "forward", model)).parameters
+        names = [
+            p.name
+            for p in params.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ][1 if forward is not None else 0 :]
+    except (TypeError, ValueError):
+        names = []
+    return [names[i] if i < len(names) else f"input_{i}" for i in range(count)]
 
 
 def onnx_graph_def(path):

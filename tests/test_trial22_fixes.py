@@ -1,0 +1,110 @@
+"""Fixes from the nineteenth session's trial of third-party libraries under
+``minigrad.as_torch``, each compared with PyTorch where it is installed: ``cumprod`` keeps the
+integer ``dtype`` asked for (vector-quantize-pytorch's FSQ indices came out int64), and
+``Tensor.norm``/``torch.norm`` take ``dtype`` with PyTorch's checks."""
+
+import pytest
+
+import minigrad
+
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int16", "int64", "float64"])
+def test_cumprod_returns_the_dtype_asked_for(dtype):
+    x = minigrad.tensor([1, 8, 5])
+    out = minigrad.cumprod(x, dim=0, dtype=getattr(minigrad, dtype))
+    assert out.dtype == getattr(minigrad, dtype) and out.tolist() == [1, 8, 40]
+    assert x.to(minigrad.int32).cumprod(0).dtype == minigrad.int64  # integers: int64 by default
+    torch = _torch()
+    theirs = torch.cumprod(torch.tensor([1, 8, 5]), 0, dtype=getattr(torch, dtype))
+    assert str(theirs.dtype).split(".")[1] == dtype
+
+
+def test_norm_takes_a_dtype():
+    x = minigrad.tensor([[3.0, 4.0]])
+    assert x.norm(dim=1, dtype=minigrad.float64).dtype == minigrad.float64
+    assert minigrad.norm(x, p=1, dtype=minigrad.float64).item() == 7.0
+    assert x.half().norm(dtype=minigrad.float32).dtype == minigrad.float32
+    z = minigrad.tensor([3 + 4j])
+    assert minigrad.linalg.vector_norm(z, dtype=minigrad.complex128).dtype == minigrad.float64
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda m: m.tensor([[1.0, 2.0]]).norm(dtype=m.float16),
+            r"\(Float\) should be .* \(Half\)",
+        ),
+        (lambda m: m.linalg.vector_norm(m.tensor([1, 2]), dtype=m.float32), "Got Long"),
+        (lambda m: m.tensor([1, 2]).norm(), "Got Long"),
+    ],
+)
+def test_norm_refuses_as_pytorch(call, message):
+    with pytest.raises(RuntimeError, match=message):
+        call(minigrad)
+    torch = _torch()
+    with pytest.raises(RuntimeError, match=message):
+        call(torch)
+
+
+def test_a_parameter_subclass_takes_its_own_constructor_arguments():
+    """geoopt's ManifoldParameter: ``__new__(cls, data, manifold=...)`` makes the instance with
+    ``_make_subclass``; Parameter's constructor then leaves it alone, as PyTorch's does."""
+
+    class Tagged(minigrad.nn.Parameter):
+        def __new__(cls, data, tag=None, requires_grad=True):
+            instance = minigrad.Tensor._make_subclass(cls, data, requires_grad)
+            instance.tag = tag
+            return instance
+
+    p = Tagged(minigrad.ones(2), tag="ball")
+    assert p.tag == "ball" and p.requires_grad and isinstance(p, minigrad.nn.Parameter)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'foo'"):
+        minigrad.nn.Parameter(minigrad.ones(1), foo=1)
+
+
+def test_subclasses_print_under_their_names_as_in_pytorch():
+    class Plain(minigrad.Tensor):
+        __torch_function__ = minigrad._C._disabled_torch_function_impl
+
+    class Param(minigrad.nn.Parameter):
+        pass
+
+    assert repr(minigrad.ones(2).as_subclass(Plain)) == "Plain([1., 1.])"
+    assert repr(Param(minigrad.ones(2))) == (
+        "Parameter containing:\nParameter(Param([1., 1.], requires_grad=True))"
+    )
+    assert repr(minigrad.nn.Parameter(minigrad.ones(1))) == (
+        "Parameter containing:\ntensor([1.], requires_grad=True)"
+    )
+    assert repr(minigrad.nn.Buffer(minigrad.ones(1))) == "tensor([1.])"
+
+
+def test_a_sequence_other_than_a_list_is_read_item_by_item():
+    """``torch.tensor(series)`` reads ``series[i]`` (NumPy scalars: float64), as PyTorch does;
+    NumPy's reading made float64 values Python floats, so float32."""
+    import collections
+
+    import numpy as np
+
+    class Column:  # a pandas Series in what matters: a sequence of NumPy scalars
+        def __init__(self, values):
+            self.values = values
+
+        def __len__(self):
+            return len(self.values)
+
+        def __getitem__(self, i):
+            return self.values[i]
+
+    assert minigrad.tensor(Column(np.array([1.0, 2.0]))).dtype == minigrad.float64
+    assert minigrad.tensor(Column([1.0, 2.0])).dtype == minigrad.float32  # Python floats
+    assert minigrad.tensor(Column(np.array([1, 2], "int32"))).dtype == minigrad.int32
+    assert minigrad.tensor(collections.deque([np.float64(1)])).dtype == minigrad.float64
+    assert minigrad.tensor(range(3)).tolist() == [0, 1, 2]
+    pandas = pytest.importorskip("pandas")
+    assert minigrad.tensor(pandas.Series([1.0, 2.0])).dtype == minigrad.float64
