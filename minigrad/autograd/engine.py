@@ -109,8 +109,8 @@ def grad(
         if result is None:
             if not allow_unused:
                 raise RuntimeError(
-                    f"One of the differentiated Tensors (input {i}) appears to not have been used "
-                    f"in the graph. Set allow_unused=True if this is the desired behavior."
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior."
                 )
             if materialize_grads:
                 results[i] = tensor.new_zeros(tensor.shape)
@@ -619,7 +619,7 @@ def _run_prehooks(node, grads):
             continue
         result = hook(grads[nr])
         if result is not None:
-            grads[nr] = result
+            grads[nr] = graph.checked_hook_result(hook, grads[nr], result)
     for nr, hook in retains:  # retain_grad sees the gradient after every other hook, as PyTorch
         disown(grads[nr])
         hook(grads[nr])

@@ -707,8 +707,23 @@ class AccumulateGrad(Node):
             disown(grad)  # the hook may keep it
             result = hook(grad)
             if result is not None:
-                grad = result
+                grad = checked_hook_result(hook, grad, result)
         return grad
+
+
+def checked_hook_result(hook, grad, result):
+    """The gradient a tensor hook returned, refused in PyTorch's words when its dtype, device
+    or shape differs from the gradient the hook was given."""
+    name = getattr(hook, "__name__", "<unknown>")
+    if isinstance(result, Tensor) and isinstance(grad, Tensor):
+        if result.dtype != grad.dtype or result.device != grad.device:
+            raise RuntimeError(
+                f"hook '{name}' has changed the type of value (was {grad.type()} got "
+                f"{result.type()})"
+            )
+        if result.shape != grad.shape:
+            raise RuntimeError(f"hook '{name}' has changed the size of value")
+    return result
 
 
 class PostAccumulateGradHook:

@@ -81,8 +81,6 @@ def _call(module, args: tuple, kwargs: dict, track):
     if track is not None:
         track[1][0] = args
     output = module.forward(*args, **kwargs)
-    if state is not None:
-        output = state.wrap_outputs(output)
     for hook_id, hook in [*global_forward_hooks.items(), *module._forward_hooks.items()]:
         if track is not None:
             track[1][1] = output
@@ -93,6 +91,8 @@ def _call(module, args: tuple, kwargs: dict, track):
             result = hook(module, args, output)
         if result is not None:
             output = result
+    if state is not None:  # after the forward hooks, as PyTorch: grad_output is of their result
+        output = state.wrap_outputs(output)
     return output
 
 
@@ -131,6 +131,10 @@ class _BackwardHookState:
 
     def __init__(self, module):
         self.module = module
+        # the hooks as of the call, as PyTorch's BackwardHook keeps them: a hook removed
+        # after forward still runs in this call's backward
+        self.pre_hooks = [*global_backward_pre_hooks.values(), *module._backward_pre_hooks.values()]
+        self.full_hooks = _full_hooks(module)
         self.n_args = 0
         self.input_positions: list = []  # positional args that require grad
         self.grad_output = None
@@ -157,10 +161,10 @@ class _BackwardHookState:
         if not isinstance(items, (tuple, list)):
             return output
         positions = [i for i, o in enumerate(items) if isinstance(o, Tensor) and o.requires_grad]
-        self.n_outputs = sum(isinstance(o, Tensor) for o in items)
-        self.output_slots = [
-            sum(isinstance(o, Tensor) for o in items[:i]) for i in positions
-        ]  # index among the tensor outputs
+        # grad_output has one entry per element of the output (None for a non-tensor, as
+        # LSTM's ``(h, c)`` or MultiheadAttention's absent weights), as in PyTorch
+        self.n_outputs = len(items)
+        self.output_slots = positions
         if not positions:
             return output
         passed = BackwardHookFunction.apply(self, "output", *(items[i] for i in positions))
@@ -178,12 +182,14 @@ class _BackwardHookState:
             for slot, g in zip(self.output_slots, grads):
                 grad_output[slot] = g
             grad_output = tuple(grad_output)
-            for hook in [*global_backward_pre_hooks.values(), *module._backward_pre_hooks.values()]:
+            for hook in self.pre_hooks:
                 result = hook(module, grad_output)
                 if result is not None:
-                    grad_output = _checked(result, len(grad_output), "backward pre-hook")
+                    grad_output = _checked(
+                        result, len(grad_output), "Backward pre hook", "grad_output"
+                    )
             self.grad_output = grad_output
-            if not self.input_positions and _full_hooks(module):
+            if not self.input_positions and self.full_hooks:
                 warn_user(
                     "Full backward hook is firing when gradients are computed with respect to "
                     "module outputs since no inputs require gradients. See https://docs.pytorch.org"
@@ -191,7 +197,11 @@ class _BackwardHookState:
                     "register_full_backward_hook for more details.",
                     UserWarning,
                 )
-                self._run_full_hooks((None,) * self.n_args)
+                if any(g is not None for g in self._run_full_hooks((None,) * self.n_args)):
+                    raise RuntimeError(
+                        "Backward hook for Modules where no input requires gradient should "
+                        "always return None or None for all gradients."
+                    )
             return tuple(grad_output[slot] for slot in self.output_slots)
         grad_input = [  # PyTorch's: zeros for a tensor argument that needs no gradient
             None if meta is None else zeros(meta[0], dtype=meta[1], device=meta[2])
@@ -206,19 +216,18 @@ class _BackwardHookState:
         module, grad_output = self.module, self.grad_output
         if grad_output is None:  # the outputs had no gradient path (or were not tensors)
             grad_output = (None,) * getattr(self, "n_outputs", 0)
-        for hook in _full_hooks(module):
+        for hook in self.full_hooks:
             result = hook(module, grad_input, grad_output)
             if result is not None:
-                grad_input = _checked(result, len(grad_input), "backward hook")
+                grad_input = _checked(result, len(grad_input), "Backward hook", "grad_input")
         return grad_input
 
 
-def _checked(result, expected: int, what: str) -> tuple:
+def _checked(result, expected: int, what: str, of: str) -> tuple:
     result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
     if len(result) != expected:
         raise RuntimeError(
-            f"{what} returned an invalid number of gradients - got {len(result)}, but expected "
-            f"{expected}"
+            f"{what} returned an invalid number of {of}, got {len(result)}, but expected {expected}"
         )
     return result
 

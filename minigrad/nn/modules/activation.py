@@ -321,9 +321,14 @@ class MultiheadAttention(Module):
             projections = self.in_proj_weight
         else:
             projections = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
+        out_proj = self.out_proj  # its weight and bias, not its forward (nor hooks), as PyTorch
+
+        def project(x):
+            return F.linear(x, out_proj.weight, out_proj.bias)
+
         return attend(
             query, key, value, self.embed_dim, self.num_heads, projections, self.in_proj_bias,
-            self.out_proj, bias_k=self.bias_k, bias_v=self.bias_v,
+            project, bias_k=self.bias_k, bias_v=self.bias_v,
             add_zero_attn=self.add_zero_attn, dropout_p=self.dropout if self.training else 0.0,
             key_padding_mask=key_padding_mask, need_weights=need_weights, attn_mask=attn_mask,
             average_attn_weights=average_attn_weights, is_causal=is_causal,
