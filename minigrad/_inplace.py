@@ -89,7 +89,13 @@ class InPlaceMethods:
         )
         dual = forward_ad.active and forward_ad.has_tangents((self, self._base) + others)
         if recording:
-            _check_inplace_allowed(self)
+            try:
+                _check_inplace_allowed(self)
+            except RuntimeError:
+                refusal = _argument_error(compute, self)
+                if refusal is not None:
+                    raise refusal from None
+                raise
             old = graph.Tensor._make(
                 self._data.copy(), self.device, self._requires_grad, self.grad_fn
             )
@@ -569,6 +575,13 @@ class InPlaceMethods:
                 self._data[selects][rest] = data
         except IndexError as e:
             raise _ops.indexing.in_dimensions(e) from None
+        except ValueError as e:  # NumPy's broadcast failure: PyTorch's RuntimeError
+            if "broadcast" not in str(e):
+                raise
+            words = str(e).removeprefix("shape mismatch: ")
+            raise RuntimeError(
+                f"__setitem__: shape mismatch: {words} (tensor[key] = value)"
+            ) from None
         version_counter(self).value += 1
 
     def _records_write(self, value) -> bool:
@@ -930,6 +943,20 @@ def _write_quantized(target, result) -> None:
             "(PyTorch's QuantizedCPU backend has no out= kernel for it); use the out-of-place op"
         )
     target._data = new
+
+
+def _argument_error(compute, t):
+    """The TypeError of a bad call (missing or extra arguments, a wrong type) that PyTorch's
+    argument parser raises before autograd's in-place checks: found by a dry run of
+    ``compute`` (its result is not written), on the error path only; None if it runs."""
+    try:
+        with grad_mode.no_grad():
+            compute(t)
+    except TypeError as error:
+        return error
+    except Exception:
+        return None
+    return None
 
 
 def _check_inplace_allowed(t) -> None:

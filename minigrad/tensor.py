@@ -1208,6 +1208,11 @@ def parse_to_args(args: tuple, kwargs: dict):
             raise TypeError(
                 f"to() received an invalid argument {a!r}: expected a device, dtype or tensor"
             )
+    if dtype is not None and not isinstance(dtype, (dtypes.dtype, type, np.dtype)):
+        raise TypeError(  # (PyTorch's parser: a dtype name is not a dtype)
+            f"to() received an invalid combination of arguments - got (dtype={type(dtype).__name__}"
+            f", ), but expected a minigrad.dtype as 'dtype' (e.g. minigrad.float32)"
+        )
     if _indexed_cpu(device):  # PyTorch's "cpu:0" is not the tensor's "cpu": it copies
         copy = True
     device = backend.device(device) if device is not None else None

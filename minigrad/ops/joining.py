@@ -122,7 +122,7 @@ def _tensor_list(tensors, op: str) -> list:
 def cat(tensors, dim=0):
     tensors = _tensor_list(tensors, "cat")
     if not tensors:
-        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+        raise ValueError("cat(): expected a non-empty list of Tensors")  # (PyTorch's type)
     tensors = list(autocast_inputs("cat", *tensors))  # checks dtypes only, as PyTorch's
     # every tensor takes part in type promotion, also an empty one (as in PyTorch) ...
     tensors = list(promote(*tensors)) if len({t.dtype for t in tensors}) > 1 else tensors

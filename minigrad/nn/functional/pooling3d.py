@@ -14,7 +14,7 @@ from ... import dtypes
 from ..._memory_format import output_layout
 from ...autograd.graph import names_node
 from ...ops.base import autocast_op, constant, linked_to
-from ._windows import INTEGERS, adaptive_rank, empty_output, empty_pooled
+from ._windows import INTEGERS, adaptive_rank, adaptive_sizes, empty_output, empty_pooled
 from .pooling import (
     adaptive_matrix,
     avg_pool2d,
@@ -146,9 +146,7 @@ def adaptive_avg_pool3d(input, output_size):
     op = "adaptive_avg_pool3d"
     adaptive_rank(input, output_size)
     x, unbatched = batched(input, 3, op, "adaptive_avg_pool3d_cpu")
-    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 3
-    if len(sizes) != 3:
-        raise ValueError(f"{op}: output_size must be an int or a tuple of 3, got {output_size!r}")
+    sizes = adaptive_sizes(output_size, 3, op)
     sizes = tuple(n if s is None else int(s) for s, n in zip(sizes, x.shape[2:]))
     if empty_output(sizes, op):
         out = empty_pooled(x, 2, sizes)

@@ -1,0 +1,138 @@
+"""Bad arguments refused as PyTorch refuses them (found by ``scripts/raise_parity_sweep.py`` and
+its whole-call scenarios, ``scripts/raise_parity_scenarios.py``): PyTorch's exception type,
+with a message naming the op or the argument; and the calls PyTorch takes, taken.
+
+Fixed here: adaptive pooling with an ``output_size`` of the wrong length (it answered, reading
+two of three entries), 1-D pools' tuple arguments, ``interpolate`` to an empty or negative size
+(it answered an empty tensor, or divided by zero), ``Tensor.to(dtype="float32")`` (it answered),
+conv's padding strings and argument lengths, ``tensor[key] = value`` of the wrong shape,
+``cat([])``, ``Embedding(_weight=...)`` of the wrong shape, ``trunc_normal_(a > b)``, RNN cells'
+sizes, and an in-place call with bad arguments on a leaf that requires grad (PyTorch's
+argument parser refuses it before autograd's leaf check).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+import minigrad
+
+torch = pytest.importorskip("torch")
+
+
+def _f(m, *shape):
+    return m.arange(1, 1 + math.prod(shape), dtype=m.float32).reshape(shape) / 7
+
+
+def _F(m):
+    return m.nn.functional
+
+
+# (id, call, words minigrad's message holds: the op or the argument)
+RAISES = [
+    ("adaptive_avg_pool2d-3", lambda m: _F(m).adaptive_avg_pool2d(_f(m, 1, 1, 4, 4), (2, 2, 2)),
+     "adaptive_avg_pool2d: output_size must be 2"),
+    ("adaptive_max_pool2d-3", lambda m: _F(m).adaptive_max_pool2d(_f(m, 1, 1, 4, 4), (2, 2, 2)),
+     "adaptive_max_pool2d"),
+    ("adaptive_avg_pool3d-2", lambda m: _F(m).adaptive_avg_pool3d(_f(m, 1, 1, 4, 4, 4), (2, 2)),
+     "adaptive_avg_pool3d: output_size must be 3"),
+    ("adaptive_avg_pool1d-2", lambda m: _F(m).adaptive_avg_pool1d(_f(m, 1, 1, 4), (2, 2)),
+     "adaptive_avg_pool1d() argument 'output_size' should contain one int (got 2)"),
+    ("adaptive_max_pool1d-2", lambda m: _F(m).adaptive_max_pool1d(_f(m, 1, 1, 4), (2, 2)),
+     "adaptive_max_pool1d() argument 'output_size' should contain one int (got 2)"),
+    ("max_pool1d-kernel-2", lambda m: _F(m).max_pool1d(_f(m, 1, 1, 4), (2, 2)),
+     "max_pool1d() argument 'kernel_size'"),
+    ("max_pool1d-stride-2", lambda m: _F(m).max_pool1d(_f(m, 1, 1, 6), 2, (1, 1)),
+     "max_pool1d() argument 'stride'"),
+    ("avg_pool1d-padding-2", lambda m: _F(m).avg_pool1d(_f(m, 1, 1, 6), 2, 1, (0, 0)),
+     "avg_pool1d() argument 'padding'"),
+    ("max_pool2d-kernel-3", lambda m: _F(m).max_pool2d(_f(m, 1, 1, 4, 4), (2, 2, 2)),
+     "max_pool2d: kernel_size"),
+    ("interpolate-negative-scale",
+     lambda m: _F(m).interpolate(_f(m, 1, 1, 2, 2), scale_factor=-2.0),
+     "output (H: -4, W: -4)"),
+    ("interpolate-bilinear-negative-scale",
+     lambda m: _F(m).interpolate(_f(m, 1, 1, 2, 2), scale_factor=-2.0, mode="bilinear"),
+     "Input and output sizes should be greater than 0"),
+    ("interpolate-size-0", lambda m: _F(m).interpolate(_f(m, 1, 1, 2, 2), size=(0, 2)),
+     "output (H: 0, W: 2)"),
+    ("interpolate-scale-0", lambda m: _F(m).interpolate(_f(m, 1, 1, 2, 2), scale_factor=0.0),
+     "Input and output sizes should be greater than 0"),
+    ("to-dtype-string", lambda m: _f(m, 2).to(dtype="float32"), "dtype=str"),
+    ("conv2d-same-strided",
+     lambda m: _F(m).conv2d(_f(m, 1, 1, 4, 4), _f(m, 1, 1, 2, 2), stride=2, padding="same"),
+     "padding='same' is not supported for strided convolutions"),
+    ("conv2d-padding-string",
+     lambda m: _F(m).conv2d(_f(m, 1, 1, 4, 4), _f(m, 1, 1, 2, 2), padding="full"),
+     "Invalid padding string 'full'"),
+    ("conv1d-stride-2", lambda m: _F(m).conv1d(_f(m, 1, 1, 4), _f(m, 1, 1, 2), stride=(1, 1)),
+     "stride"),
+    ("Conv2d-padding-string", lambda m: m.nn.Conv2d(3, 4, 3, padding="full"),
+     "Invalid padding string 'full'"),
+    ("Conv2d-same-strided", lambda m: m.nn.Conv2d(3, 4, 3, padding="same", stride=2),
+     "padding='same' is not supported for strided convolutions"),
+    ("ConvTranspose2d-same-forward",
+     lambda m: m.nn.ConvTranspose2d(3, 4, 3, padding="same")(_f(m, 1, 3, 4, 4)),
+     "argument 'padding' must be tuple of ints, but found element of type str"),
+    ("EmbeddingBag-mode-forward",
+     lambda m: m.nn.EmbeddingBag(10, 3, mode="median")(m.tensor([[1, 2]])),
+     "mode has to be one of sum, mean or max"),
+    ("setitem-shape", lambda m: _f(m, 2, 3).__setitem__(0, _f(m, 4)), "__setitem__"),
+    ("setitem-index-shape",
+     lambda m: _f(m, 2, 3).__setitem__(m.tensor([0, 1]), _f(m, 4)), "shape mismatch"),
+    ("cat-empty", lambda m: m.cat([]), "cat(): expected a non-empty list of Tensors"),
+    ("Embedding-weight-shape", lambda m: m.nn.Embedding(4, 3, _weight=_f(m, 3, 3)),
+     "Shape of weight [3, 3] does not match"),
+    ("trunc_normal-a-above-b", lambda m: m.nn.init.trunc_normal_(_f(m, 3), a=2.0, b=-2.0),
+     "trunc_normal_"),
+    ("LSTMCell-negative", lambda m: m.nn.LSTMCell(3, -4), "negative dimension"),
+    ("leaf-acos_-extra-argument", lambda m: _f(m, 2, 3).requires_grad_().acos_(_f(m, 2, 3)),
+     "acos"),
+    ("leaf-addmm_-missing", lambda m: _f(m, 2, 2).requires_grad_().addmm_(), "addmm"),
+    ("leaf-clamp_max_-missing", lambda m: _f(m, 2, 3).requires_grad_().clamp_max_(), "max"),
+    ("leaf-cumsum_-missing", lambda m: _f(m, 2, 3).requires_grad_().cumsum_(), "dim"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("call,words", [c[1:] for c in RAISES], ids=[c[0] for c in RAISES])
+def test_raises_as_pytorch(call, words):
+    with pytest.raises(Exception) as theirs:
+        call(torch)
+    with pytest.raises(type(theirs.value), match=re.escape(words)):
+        call(minigrad)
+
+
+def test_leaf_check_still_first_for_a_valid_call():
+    """A well-formed in-place call on a leaf that requires grad keeps autograd's refusal."""
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        _f(minigrad, 2, 3).requires_grad_().acos_()
+    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
+        _f(minigrad, 2, 3).requires_grad_().add_(_f(minigrad, 4, 5))  # (PyTorch: the same)
+
+
+# calls PyTorch takes (minigrad refused them): the same shapes and values
+RETURNS = [
+    ("RNNCell-hidden-0", lambda m: m.nn.RNNCell(3, 0)(_f(m, 2, 3))),
+    ("avg_pool1d-empty-stride", lambda m: _F(m).avg_pool1d(_f(m, 1, 1, 6), 2, [])),
+    ("max_pool1d-empty-stride", lambda m: _F(m).max_pool1d(_f(m, 1, 1, 6), 2, ())),
+    ("adaptive_max_pool1d-1-tuple", lambda m: _F(m).adaptive_max_pool1d(_f(m, 1, 1, 6), (2,))),
+    ("interpolate-size", lambda m: _F(m).interpolate(_f(m, 1, 1, 2, 2), size=(3, 4))),
+    ("to-dtype", lambda m: _f(m, 2).to(dtype=m.float64)),
+]
+
+
+@pytest.mark.parametrize("call", [c for _, c in RETURNS], ids=[i for i, _ in RETURNS])
+def test_calls_pytorch_takes_agree(call):
+    theirs, mine = call(torch), call(minigrad)
+    assert tuple(mine.shape) == tuple(theirs.shape)
+    np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), rtol=1e-6)
+
+
+def test_constructors_pytorch_takes():
+    """Modules PyTorch builds (refusing only in forward): built here too."""
+    assert minigrad.nn.ConvTranspose2d(3, 4, 3, padding="same").padding == "same"
+    assert minigrad.nn.EmbeddingBag(10, 3, mode="median").mode == "median"
