@@ -10,6 +10,7 @@ arguments, Tensor methods with bad dims and indices, ``linalg`` with bad shapes 
 
 from __future__ import annotations
 
+import importlib
 import math
 
 
@@ -23,6 +24,16 @@ def _i(m, *values):
 
 def _p(m, n=2):
     return [m.nn.Parameter(_f(m, n))]
+
+
+def _graded(m):
+    p = m.nn.Parameter(_f(m, 2))
+    p.grad = _f(m, 2)
+    return p
+
+
+def _prune(m):
+    return importlib.import_module(f"{m.__name__}.nn.utils.prune")
 
 
 def _opt(m):
@@ -489,12 +500,81 @@ STATE = [
     ("get_buffer-param", lambda m: m.nn.Linear(2, 3).get_buffer("weight")),
 ]  # fmt: skip
 
+UTILS = [
+    ("clip_grad_norm-nonfinite", lambda m: (lambda p: (p.grad.__setitem__(0, float("inf")), m.nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)))(_graded(m))),
+    ("clip_grad_norm-norm-type", lambda m: m.nn.utils.clip_grad_norm_([_graded(m)], 1.0, norm_type="fro")),
+    ("clip_grad_value-neg", lambda m: m.nn.utils.clip_grad_value_([_graded(m)], -1.0)),
+    ("pack-unsorted", lambda m: m.nn.utils.rnn.pack_padded_sequence(_f(m, 3, 2, 1), [1, 3])),
+    ("pack-length-big", lambda m: m.nn.utils.rnn.pack_padded_sequence(_f(m, 3, 2, 1), [4, 1])),
+    ("pack-length-0", lambda m: m.nn.utils.rnn.pack_padded_sequence(_f(m, 3, 2, 1), [3, 0])),
+    ("pack-lengths-count", lambda m: m.nn.utils.rnn.pack_padded_sequence(_f(m, 3, 2, 1), [3, 2, 1])),
+    ("pad_sequence-trailing", lambda m: m.nn.utils.rnn.pad_sequence([_f(m, 2, 3), _f(m, 2, 4)])),
+    ("pad_sequence-side", lambda m: m.nn.utils.rnn.pad_sequence([_f(m, 2)], padding_side="top")),
+    ("pack_sequence-unsorted", lambda m: m.nn.utils.rnn.pack_sequence([_f(m, 1), _f(m, 2)])),
+    ("weight_norm-dim", lambda m: m.nn.utils.weight_norm(m.nn.Linear(2, 3), dim=5)),
+    ("weight_norm-name", lambda m: m.nn.utils.weight_norm(m.nn.Linear(2, 3), name="w")),
+    ("spectral_norm-name", lambda m: m.nn.utils.spectral_norm(m.nn.Linear(2, 3), name="w")),
+    ("spectral_norm-iters", lambda m: m.nn.utils.spectral_norm(m.nn.Linear(2, 3), n_power_iterations=0)),
+    ("parameters_to_vector-not-tensor", lambda m: m.nn.utils.parameters_to_vector([1.0])),
+    ("vector_to_parameters-len", lambda m: m.nn.utils.vector_to_parameters(_f(m, 3), _p(m))),
+    ("register_parametrization-name", lambda m: m.nn.utils.parametrize.register_parametrization(m.nn.Linear(2, 3), "w", m.nn.Identity())),
+    ("prune-amount", lambda m: _prune(m).l1_unstructured(m.nn.Linear(2, 3), "weight", amount=1.5)),
+    ("prune-amount-int", lambda m: _prune(m).random_unstructured(m.nn.Linear(2, 3), "weight", amount=7)),
+    ("prune-name", lambda m: _prune(m).l1_unstructured(m.nn.Linear(2, 3), "w", amount=0.5)),
+]  # fmt: skip
+
+MODULE_USE = [
+    ("to-bad-device", lambda m: m.nn.Linear(2, 3).to("tpu")),
+    ("to-int-dtype", lambda m: m.nn.Linear(2, 3).to(m.int64)),
+    ("to-dtype-str", lambda m: m.nn.Linear(2, 3).to(dtype="float64")),
+    ("forward-hook-not-callable", lambda m: m.nn.Linear(2, 3).register_forward_hook(3)(_f(m, 1, 2))),
+    ("apply-not-callable", lambda m: m.nn.Linear(2, 3).apply(3)),
+    ("train-not-bool", lambda m: m.nn.Linear(2, 3).train("no")),
+    ("requires_grad-int-buffer", lambda m: m.nn.Embedding(3, 2).to(m.float64).requires_grad_(True)(_i(m, 1))),
+    ("sequential-index", lambda m: m.nn.Sequential(m.nn.ReLU())[3]),
+    ("modulelist-index", lambda m: m.nn.ModuleList([m.nn.ReLU()])[-3]),
+    ("moduledict-missing", lambda m: m.nn.ModuleDict({"a": m.nn.ReLU()})["b"]),
+    ("parameterlist-not-param", lambda m: m.nn.ParameterList([1.0])[0]),
+    ("parameterdict-missing", lambda m: m.nn.ParameterDict({"a": m.nn.Parameter(_f(m, 2))})["b"]),
+    ("setattr-param-tensor", lambda m: setattr(m.nn.Linear(2, 3), "weight", _f(m, 3, 2))),
+    ("setattr-module-int", lambda m: (lambda s: (s.add_module("a", m.nn.ReLU()), setattr(s, "a", 3)))(m.nn.Module())),
+    ("zero_grad-set-none-str", lambda m: m.nn.Linear(2, 3).zero_grad("no")),
+    ("MHA-forward-kdim", lambda m: m.nn.MultiheadAttention(4, 2, kdim=3, vdim=3)(_f(m, 2, 1, 4), _f(m, 2, 1, 4), _f(m, 2, 1, 4))),
+    ("MHA-forward-mask-shape", lambda m: m.nn.MultiheadAttention(4, 2)(_f(m, 2, 1, 4), _f(m, 2, 1, 4), _f(m, 2, 1, 4), attn_mask=m.zeros(3, 3))),
+    ("MHA-forward-key-padding", lambda m: m.nn.MultiheadAttention(4, 2)(_f(m, 2, 1, 4), _f(m, 2, 1, 4), _f(m, 2, 1, 4), key_padding_mask=m.zeros(1, 3, dtype=m.bool))),
+    ("TransformerEncoder-layers-0", lambda m: m.nn.TransformerEncoder(m.nn.TransformerEncoderLayer(4, 2), 0)(_f(m, 2, 1, 4)).shape),
+    ("Transformer-forward-d-model", lambda m: m.nn.Transformer(4, 2, 1, 1, 8)(_f(m, 2, 1, 4), _f(m, 2, 1, 3))),
+    ("GRU-forward-hx-shape", lambda m: m.nn.GRU(3, 4)(_f(m, 2, 1, 3), _f(m, 2, 1, 4))),
+    ("RNN-forward-2d-hx", lambda m: m.nn.RNN(3, 4)(_f(m, 2, 1, 3), _f(m, 1, 4))),
+    ("LSTMCell-forward-hx", lambda m: m.nn.LSTMCell(3, 4)(_f(m, 2, 3), _f(m, 2, 4))),
+    ("Conv2d-forward-3d-unbatched-channels", lambda m: m.nn.Conv2d(3, 4, 1)(_f(m, 2, 3, 3))),
+    ("ConvT2d-output-size", lambda m: m.nn.ConvTranspose2d(1, 1, 3, stride=2)(_f(m, 1, 1, 3, 3), output_size=(20, 20))),
+    ("Embedding-from-pretrained-1d", lambda m: m.nn.Embedding.from_pretrained(_f(m, 3))),
+    ("Flatten-forward-dims", lambda m: m.nn.Flatten(2, 5)(_f(m, 2, 3))),
+    ("Fold-forward-blocks", lambda m: m.nn.Fold((4, 4), 2)(_f(m, 1, 4, 5))),
+    ("CrossEntropyLoss-weight-forward", lambda m: m.nn.CrossEntropyLoss(weight=_f(m, 2))(_f(m, 2, 3), _i(m, 1, 0))),
+    ("BCELoss-forward-shape", lambda m: m.nn.BCELoss()(_f(m, 2) / 3, _f(m, 3) / 7)),
+    ("CTCLoss-forward-lengths", lambda m: m.nn.CTCLoss()(_f(m, 3, 1, 4).log_softmax(2), _i(m, 1, 2).view(1, 2), _i(m, 5), _i(m, 2))),
+    ("Softmax2d-forward-2d", lambda m: m.nn.Softmax2d()(_f(m, 2, 3))),
+    ("LocalResponseNorm-forward-2d", lambda m: m.nn.LocalResponseNorm(2)(_f(m, 2))),
+    ("InstanceNorm-forward-channels", lambda m: m.nn.InstanceNorm1d(3, affine=True)(_f(m, 1, 4, 5))),
+    ("ChannelShuffle-divisible", lambda m: m.nn.ChannelShuffle(2)(_f(m, 1, 3, 2, 2))),
+    ("Upsample-both", lambda m: m.nn.Upsample(size=4, scale_factor=2)(_f(m, 1, 1, 2, 2))),
+    ("ZeroPad2d-neg-too-big", lambda m: m.nn.ZeroPad2d(-3)(_f(m, 1, 1, 2, 2))),
+    ("ReflectionPad1d-big", lambda m: m.nn.ReflectionPad1d(3)(_f(m, 1, 1, 2))),
+    ("Identity-args", lambda m: m.nn.Identity(3, x=4)(_f(m, 2)).shape),
+    ("Hardtanh-min-max", lambda m: m.nn.Hardtanh(1.0, -1.0)),
+    ("Threshold-forward-int", lambda m: m.nn.Threshold(0.1, 0.0)(_i(m, 1, 2))),
+    ("Softmax-no-dim-3d", lambda m: m.nn.Softmax()(_f(m, 2, 3, 4)).shape),
+]  # fmt: skip
+
 SCENARIOS = [
     (area, name, call)
     for area, cases in (
         ("nn.Module", MODULES), ("loss", LOSSES), ("nn.functional", FUNCTIONAL),
         ("optim", OPTIM), ("lr_scheduler", SCHEDULERS), ("data", DATA), ("Tensor", TENSOR),
-        ("linalg", LINALG), ("state_dict", STATE),
+        ("linalg", LINALG), ("state_dict", STATE), ("nn.utils", UTILS),
+        ("Module use", MODULE_USE),
     )
     for name, call in cases
 ]  # fmt: skip

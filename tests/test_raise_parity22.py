@@ -8,7 +8,10 @@ two of three entries), 1-D pools' tuple arguments, ``interpolate`` to an empty o
 conv's padding strings and argument lengths, ``tensor[key] = value`` of the wrong shape,
 ``cat([])``, ``Embedding(_weight=...)`` of the wrong shape, ``trunc_normal_(a > b)``, RNN cells'
 sizes, and an in-place call with bad arguments on a leaf that requires grad (PyTorch's
-argument parser refuses it before autograd's leaf check).
+argument parser refuses it before autograd's leaf check); ``weight_norm`` with a ``dim`` out of
+range (it wrapped it), ``Hardtanh(min_val > max_val)`` (it answered), the RNN utilities' and
+``spectral_norm``'s exception types, an LSTM cell's ``hx`` that is not a pair; and the Tensor
+methods ``tile``/``hsplit``/``vsplit``/``dsplit`` take their sizes as ints (``x.tile(2, 2)``).
 """
 
 from __future__ import annotations
@@ -95,6 +98,22 @@ RAISES = [
     ("leaf-addmm_-missing", lambda m: _f(m, 2, 2).requires_grad_().addmm_(), "addmm"),
     ("leaf-clamp_max_-missing", lambda m: _f(m, 2, 3).requires_grad_().clamp_max_(), "max"),
     ("leaf-cumsum_-missing", lambda m: _f(m, 2, 3).requires_grad_().cumsum_(), "dim"),
+    ("weight_norm-dim", lambda m: m.nn.utils.weight_norm(m.nn.Linear(2, 3), dim=5),
+     "Dimension out of range (expected to be in range of [-2, 1], but got 5)"),
+    ("parametrizations.weight_norm-dim",
+     lambda m: m.nn.utils.parametrizations.weight_norm(m.nn.Linear(2, 3), dim=-3),
+     "Dimension out of range"),
+    ("Hardtanh-min-above-max", lambda m: m.nn.Hardtanh(1.0, -1.0),
+     "max_val (-1.0) must be greater than min_val (1.0)"),
+    ("pack_padded_sequence-lengths-count",
+     lambda m: m.nn.utils.rnn.pack_padded_sequence(_f(m, 3, 2, 1), [3, 2, 1]),
+     "Expected `len(lengths)` to be equal to batch_size, but got 3 (batch_size=2)"),
+    ("pad_sequence-side", lambda m: m.nn.utils.rnn.pad_sequence([_f(m, 2)], padding_side="top"),
+     "Expected padding_side to be one of left or right, but got top"),
+    ("spectral_norm-missing-name", lambda m: m.nn.utils.spectral_norm(m.nn.Linear(2, 3), name="w"),
+     "'w'"),
+    ("LSTMCell-hx-not-tuple", lambda m: m.nn.LSTMCell(3, 4)(_f(m, 2, 3), _f(m, 2, 4)),
+     "argument 'hx' must be tuple of Tensors, not Tensor"),
 ]  # fmt: skip
 
 
@@ -122,6 +141,12 @@ RETURNS = [
     ("adaptive_max_pool1d-1-tuple", lambda m: _F(m).adaptive_max_pool1d(_f(m, 1, 1, 6), (2,))),
     ("interpolate-size", lambda m: _F(m).interpolate(_f(m, 1, 1, 2, 2), size=(3, 4))),
     ("to-dtype", lambda m: _f(m, 2).to(dtype=m.float64)),
+    ("Tensor.tile-ints", lambda m: _f(m, 2, 3).tile(2, 2)),
+    ("Tensor.tile-keyword", lambda m: _f(m, 2, 3).tile(dims=(1, 2))),
+    ("Tensor.hsplit-ints", lambda m: m.cat(_f(m, 2, 3).hsplit(1, 2)[::-1], 1)),
+    ("Tensor.vsplit-ints", lambda m: m.cat(_f(m, 4, 3).vsplit(1, 3)[::-1], 0)),
+    ("Tensor.dsplit-ints", lambda m: m.cat(_f(m, 2, 2, 4).dsplit(1, 2)[::-1], 2)),
+    ("Tensor.hsplit-sections", lambda m: m.cat(_f(m, 2, 4).hsplit(2), 0)),
 ]
 
 

@@ -363,6 +363,10 @@ class RNNCellBase(Module):
         if hx is None:
             states = [zeros(shape, dtype=input.dtype, device=input.device) for _ in range(count)]
         else:
+            if count == 2 and not isinstance(hx, (tuple, list)):  # (PyTorch's parser)
+                raise TypeError(
+                    f"{name}: argument 'hx' must be tuple of Tensors, not {type(hx).__name__}"
+                )
             states = list(hx) if count == 2 else [hx]
             states = [s.unsqueeze(0) if unbatched else s for s in states]
             for s in states:
