@@ -36,6 +36,25 @@ def _prune(m):
     return importlib.import_module(f"{m.__name__}.nn.utils.prune")
 
 
+def _two_grads(m):
+    class Twice(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+
+    return Twice.apply(m.ones(2, requires_grad=True)).sum().backward()
+
+
+def _anomaly(m):
+    with m.autograd.detect_anomaly():
+        x = m.zeros(1, requires_grad=True)
+        (x / x).sum().backward()
+
+
 def _opt(m):
     return m.optim.SGD(_p(m), lr=0.1)
 
@@ -568,13 +587,54 @@ MODULE_USE = [
     ("Softmax-no-dim-3d", lambda m: m.nn.Softmax()(_f(m, 2, 3, 4)).shape),
 ]  # fmt: skip
 
+AUTOGRAD = [
+    ("backward-twice", lambda m: (lambda y: (y.backward(retain_graph=False), y.backward()))((m.ones(2, requires_grad=True) * 2).exp().sum())),
+    ("grad-unused", lambda m: (lambda a, b: m.autograd.grad((a * 2).sum(), [a, b]))(m.ones(2, requires_grad=True), m.ones(2, requires_grad=True))),
+    ("grad-no-grad-input", lambda m: m.autograd.grad((m.ones(2, requires_grad=True) * 2).sum(), [m.ones(2)])),
+    ("grad-non-scalar", lambda m: (lambda a: m.autograd.grad(a * 2, [a]))(m.ones(2, requires_grad=True))),
+    ("grad-outputs-shape", lambda m: (lambda a: m.autograd.grad(a * 2, [a], grad_outputs=[m.ones(3)]))(m.ones(2, requires_grad=True))),
+    ("grad-outputs-count", lambda m: (lambda a: m.autograd.grad([a * 2], [a], grad_outputs=[m.ones(2), m.ones(2)]))(m.ones(2, requires_grad=True))),
+    ("backward-inputs-empty", lambda m: (m.ones(2, requires_grad=True) * 2).sum().backward(inputs=[])),
+    ("inplace-saved", lambda m: (lambda a: (lambda y: (y.mul_(2), y.sum().backward()))(a.exp()))(m.ones(2, requires_grad=True))),
+    ("requires_grad-non-leaf", lambda m: (m.ones(2, requires_grad=True) * 2).requires_grad_(False)),
+    ("grad-set-shape", lambda m: setattr(m.nn.Parameter(m.ones(2)), "grad", m.ones(3))),
+    ("grad-set-dtype", lambda m: setattr(m.nn.Parameter(m.ones(2)), "grad", m.ones(2, dtype=m.float64))),
+    ("Function-backward-count", lambda m: _two_grads(m)),
+    ("jacobian-not-tensor", lambda m: m.autograd.functional.jacobian(lambda x: 3.0, m.ones(2))),
+    ("hook-wrong-shape", lambda m: (lambda a: (a.register_hook(lambda g: m.ones(3)), (a * 2).sum().backward()))(m.ones(2, requires_grad=True))),
+    ("detect_anomaly-nan", lambda m: _anomaly(m)),
+]  # fmt: skip
+
+DISTRIBUTIONS = [
+    ("Normal-scale-neg", lambda m: m.distributions.Normal(0.0, -1.0)),
+    ("Normal-log_prob-support", lambda m: m.distributions.Normal(0.0, 1.0).log_prob(_f(m, 2)).shape),
+    ("Bernoulli-both", lambda m: m.distributions.Bernoulli(probs=0.5, logits=0.0)),
+    ("Bernoulli-neither", lambda m: m.distributions.Bernoulli()),
+    ("Bernoulli-prob-big", lambda m: m.distributions.Bernoulli(probs=1.5)),
+    ("Categorical-neg", lambda m: m.distributions.Categorical(probs=-_f(m, 3))),
+    ("Categorical-log_prob-oob", lambda m: m.distributions.Categorical(probs=_f(m, 3)).log_prob(_i(m, 5))),
+    ("Uniform-low-high", lambda m: m.distributions.Uniform(1.0, 0.0)),
+    ("Uniform-log_prob-outside", lambda m: m.distributions.Uniform(0.0, 1.0).log_prob(m.tensor(2.0))),
+    ("Beta-neg", lambda m: m.distributions.Beta(-1.0, 1.0)),
+    ("MVN-not-pd", lambda m: m.distributions.MultivariateNormal(m.zeros(2), -m.eye(2))),
+    ("MVN-shape", lambda m: m.distributions.MultivariateNormal(m.zeros(3), m.eye(2))),
+    ("Dirichlet-0d", lambda m: m.distributions.Dirichlet(m.tensor(1.0))),
+    ("Poisson-neg", lambda m: m.distributions.Poisson(-1.0)),
+    ("sample-shape-neg", lambda m: m.distributions.Normal(0.0, 1.0).sample((-1,))),
+    ("kl-unregistered", lambda m: m.distributions.kl_divergence(m.distributions.Normal(0.0, 1.0), m.distributions.Poisson(1.0))),
+    ("rsample-no-reparam", lambda m: m.distributions.Bernoulli(0.5).rsample()),
+    ("Binomial-count-neg", lambda m: m.distributions.Binomial(-1, 0.5)),
+    ("Gamma-neg", lambda m: m.distributions.Gamma(1.0, -1.0)),
+    ("Independent-ndims", lambda m: m.distributions.Independent(m.distributions.Normal(m.zeros(2), 1.0), 2)),
+]  # fmt: skip
+
 SCENARIOS = [
     (area, name, call)
     for area, cases in (
         ("nn.Module", MODULES), ("loss", LOSSES), ("nn.functional", FUNCTIONAL),
         ("optim", OPTIM), ("lr_scheduler", SCHEDULERS), ("data", DATA), ("Tensor", TENSOR),
         ("linalg", LINALG), ("state_dict", STATE), ("nn.utils", UTILS),
-        ("Module use", MODULE_USE),
+        ("Module use", MODULE_USE), ("autograd", AUTOGRAD), ("distributions", DISTRIBUTIONS),
     )
     for name, call in cases
 ]  # fmt: skip

@@ -69,6 +69,10 @@ BY_DESIGN = {
     # scenarios: (area, name)
     ("nn.utils", "pack-length-big"): "PyTorch packs past the input's last step (a length above "
     "the steps reads beyond it); minigrad refuses",
+    ("autograd", "grad-outputs-count"): "PyTorch drops the grad_outputs beyond the outputs; "
+    "minigrad refuses the count mismatch",
+    ("distributions", "MVN-shape"): "PyTorch builds a MultivariateNormal whose loc and "
+    "covariance disagree (sampling fails later); minigrad refuses at construction",
     ("optim", "SGD-group-lr-neg"): "minigrad checks each param group's hyperparameters "
     "(tests/test_optim.py), PyTorch only the defaults",
 }

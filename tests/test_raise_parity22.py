@@ -11,7 +11,9 @@ sizes, and an in-place call with bad arguments on a leaf that requires grad (PyT
 argument parser refuses it before autograd's leaf check); ``weight_norm`` with a ``dim`` out of
 range (it wrapped it), ``Hardtanh(min_val > max_val)`` (it answered), the RNN utilities' and
 ``spectral_norm``'s exception types, an LSTM cell's ``hx`` that is not a pair; and the Tensor
-methods ``tile``/``hsplit``/``vsplit``/``dsplit`` take their sizes as ints (``x.tile(2, 2)``).
+methods ``tile``/``hsplit``/``vsplit``/``dsplit`` take their sizes as ints (``x.tile(2, 2)``);
+a number among the tensors of ``atleast_1d``, ``block_diag``, ``broadcast_tensors``,
+``meshgrid``, ... is PyTorch's TypeError (it was an AttributeError).
 """
 
 from __future__ import annotations
@@ -114,6 +116,14 @@ RAISES = [
      "'w'"),
     ("LSTMCell-hx-not-tuple", lambda m: m.nn.LSTMCell(3, 4)(_f(m, 2, 3), _f(m, 2, 4)),
      "argument 'hx' must be tuple of Tensors, not Tensor"),
+    *[
+        (f"{name}-number", lambda m, name=name: getattr(m, name)(_f(m, 2, 3), 0),
+         f"{name}(): expected Tensor as element 1 in argument 0, but got int")
+        for name in ("atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "broadcast_tensors",
+                     "cartesian_prod", "meshgrid", "chain_matmul")
+    ],
+    ("atleast_2d-list-with-number", lambda m: m.atleast_2d([_f(m, 2), 1]),
+     "atleast_2d(): expected Tensor as element 1"),
 ]  # fmt: skip
 
 

@@ -725,6 +725,18 @@ def scalar_tensor(value, dtype, device):
     return graph.Tensor._make(device.xp.asarray(value, dtype=dtype.numpy), device)
 
 
+def tensor_args(tensors, op: str) -> tuple:
+    """``tensors`` (a function's ``*tensors``) checked to be Tensors, as PyTorch's parser checks
+    a ``TensorList`` argument: its TypeError naming the element otherwise."""
+    tensor_cls = graph.Tensor
+    for i, t in enumerate(tensors):
+        if not isinstance(t, tensor_cls):
+            raise TypeError(
+                f"{op}(): expected Tensor as element {i} in argument 0, but got {type(t).__name__}"
+            )
+    return tensors
+
+
 def normalize_dim(dim: int, ndim: int, op: str) -> int:
     """A dimension index in ``[0, ndim)``; negative counts from the end, as in PyTorch."""
     size = max(ndim, 1)  # a 0-d tensor accepts dim 0 and -1
