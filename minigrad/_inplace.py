@@ -701,11 +701,27 @@ class InPlaceMethods:
     __iand__, __ior__, __ixor__ = bitwise_and_, bitwise_or_, bitwise_xor_
     __ilshift__, __irshift__ = bitwise_left_shift_, bitwise_right_shift_
     ldexp_, nextafter_, sgn_, fix_ = _twin("ldexp"), _twin("nextafter"), _twin("sgn"), _twin("fix")
-    logical_and_, logical_or_ = _twin("logical_and"), _twin("logical_or")
-    logical_xor_, logical_not_ = _twin("logical_xor"), _twin("logical_not")
+
+    def _untracked(twin):  # noqa: N805 - builds methods at class creation
+        """An in-place op autograd does not differentiate (PyTorch's logical ops): written
+        without recording, as PyTorch's, so a leaf that requires grad takes it and a result
+        keeps its ``grad_fn`` (the version counter still moves)."""
+
+        def method(self, *args, **kwargs):
+            with grad_mode.no_grad():
+                return twin(self, *args, **kwargs)
+
+        method.__name__ = method.__qualname__ = twin.__name__
+        method.__doc__ = twin.__doc__
+        return method
+
+    logical_and_ = _untracked(_twin("logical_and"))
+    logical_or_ = _untracked(_twin("logical_or"))
+    logical_xor_ = _untracked(_twin("logical_xor"))
+    logical_not_ = _untracked(_twin("logical_not"))
     addmv_, addr_, _index_put_twin = _twin("addmv"), _twin("addr"), _twin("index_put")
     put_, index_reduce_ = _twin("put"), _twin("index_reduce")
-    del _twin
+    del _twin, _untracked
 
     def _compare_(self, ufunc, other):
         return self._inplace(lambda s: _ops.compare(ufunc, s, other))

@@ -167,6 +167,28 @@ def test_calls_pytorch_takes_agree(call):
     np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), rtol=1e-6)
 
 
+def test_logical_inplace_not_recorded_as_pytorch():
+    """PyTorch does not differentiate logical_and_ and kin: a leaf that requires grad takes
+    them, and a result keeps its grad_fn (its version still moves)."""
+    for m in (torch, minigrad):
+        leaf = m.ones(2, requires_grad=True)
+        leaf.logical_not_()
+        assert leaf.is_leaf and leaf.requires_grad and leaf.grad_fn is None
+        assert leaf.tolist() == [0.0, 0.0]
+        y = m.ones(2, requires_grad=True) * 2
+        y.logical_and_(m.tensor([1.0, 0.0]))
+        assert type(y.grad_fn).__name__ == "MulBackward0" and y._version == 1
+        assert y.tolist() == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("name", ["dropout", "dropout1d", "dropout2d", "dropout3d"])
+def test_dropout_on_meta(name):
+    x = minigrad.ones(2, 3, 4, 5).to("meta")
+    x = x[0] if name == "dropout1d" else x
+    out = getattr(minigrad.nn.functional, name)(x)
+    assert out.is_meta and out.shape == x.shape
+
+
 def test_constructors_pytorch_takes():
     """Modules PyTorch builds (refusing only in forward): built here too."""
     assert minigrad.nn.ConvTranspose2d(3, 4, 3, padding="same").padding == "same"
