@@ -122,6 +122,14 @@ RAISES = [
         for name in ("atleast_1d", "atleast_2d", "atleast_3d", "block_diag", "broadcast_tensors",
                      "cartesian_prod", "meshgrid", "chain_matmul")
     ],
+    ("interpolate-2d-no-size", lambda m: _F(m).interpolate(_f(m, 2, 3)),
+     "either size or scale_factor should be defined"),
+    ("interpolate-2d-both", lambda m: _F(m).interpolate(_f(m, 2, 3), 2, 2.0),
+     "only one of size or scale_factor should be defined"),
+    ("fractional_max_pool2d-2d-no-output", lambda m: _F(m).fractional_max_pool2d(_f(m, 2, 3), 2),
+     "requires specifying either an output_size or an output_ratio"),
+    ("fractional_max_pool3d-2d-no-output", lambda m: _F(m).fractional_max_pool3d(_f(m, 2, 3), 2),
+     "requires specifying either an output_size or an output_ratio"),
     ("atleast_2d-list-with-number", lambda m: m.atleast_2d([_f(m, 2), 1]),
      "atleast_2d(): expected Tensor as element 1"),
 ]  # fmt: skip

@@ -31,10 +31,6 @@ def _output_sizes(x, size, scale_factor, recompute: bool, op: str):
     """The output size of each spatial dim, and the scale (input/output) each position uses."""
     spatial = x.ndim - 2
     in_sizes = tuple(x.shape[2:])
-    if size is None and scale_factor is None:
-        raise ValueError(f"either size or scale_factor should be defined ({op})")
-    if size is not None and scale_factor is not None:
-        raise ValueError(f"only one of size or scale_factor should be defined ({op})")
     if size is not None:
         sizes = (size,) * spatial if isinstance(size, int) else tuple(size)
         sizes = tuple(int(s) for s in sizes)
@@ -46,6 +42,15 @@ def _output_sizes(x, size, scale_factor, recompute: bool, op: str):
     if recompute:  # (an empty or negative size is refused by _check_nonempty)
         return sizes, [i / o if o > 0 else 0.0 for i, o in zip(in_sizes, sizes)]
     return sizes, [1.0 / f if f else 0.0 for f in factors]  # the given factor, not in/out
+
+
+def _check_size_or_scale(size, scale_factor, op: str) -> None:
+    """Exactly one of ``size`` and ``scale_factor``: PyTorch's ValueError, before the input's
+    rank is looked at."""
+    if size is None and scale_factor is None:
+        raise ValueError(f"either size or scale_factor should be defined ({op})")
+    if size is not None and scale_factor is not None:
+        raise ValueError(f"only one of size or scale_factor should be defined ({op})")
 
 
 def _check_spatial_count(x, size, scale_factor, op: str) -> None:
@@ -218,6 +223,7 @@ def interpolate(
             "Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D "
             "tensor as input"
         )
+    _check_size_or_scale(size, scale_factor, op)
     _check_spatial_count(input, size, scale_factor, op)
     if input.ndim not in (3, 4, 5):  # (PyTorch's type and words)
         raise NotImplementedError(
