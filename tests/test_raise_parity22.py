@@ -130,6 +130,19 @@ RAISES = [
      "requires specifying either an output_size or an output_ratio"),
     ("fractional_max_pool3d-2d-no-output", lambda m: _F(m).fractional_max_pool3d(_f(m, 2, 3), 2),
      "requires specifying either an output_size or an output_ratio"),
+    *[
+        (f"{name}-tensor-length", lambda m, name=name: getattr(m, name)(_f(m, 2, 3)),
+         f"{name}(): argument 'window_length' (position 1) must be")
+        for name in ("hann_window", "hamming_window", "blackman_window", "bartlett_window",
+                     "kaiser_window")
+    ],
+    ("hamming_window-tensor-alpha", lambda m: m.hamming_window(3, True, _f(m, 2)),
+     "argument 'alpha'"),
+    ("tril_indices-tensor-row", lambda m: m.tril_indices(_f(m, 2, 3), 3), "argument 'row'"),
+    ("triu_indices-tensor-offset", lambda m: m.triu_indices(3, 3, _f(m, 2)), "argument 'offset'"),
+    ("arange-tensor-end", lambda m: m.arange(_f(m, 2, 3)), "arange(): argument"),
+    ("arange-tensor-step", lambda m: m.arange(0, 5, _f(m, 2)), "argument 'step'"),
+    ("range-tensor-end", lambda m: m.range(0, _f(m, 2, 3)), "range(): argument 'end'"),
     ("atleast_2d-list-with-number", lambda m: m.atleast_2d([_f(m, 2), 1]),
      "atleast_2d(): expected Tensor as element 1"),
 ]  # fmt: skip
@@ -159,6 +172,8 @@ RETURNS = [
     ("adaptive_max_pool1d-1-tuple", lambda m: _F(m).adaptive_max_pool1d(_f(m, 1, 1, 6), (2,))),
     ("interpolate-size", lambda m: _F(m).interpolate(_f(m, 1, 1, 2, 2), size=(3, 4))),
     ("to-dtype", lambda m: _f(m, 2).to(dtype=m.float64)),
+    ("arange-one-element-tensor", lambda m: m.arange(m.tensor(3))),
+    ("hann_window-one-element-tensor", lambda m: m.hann_window(m.tensor(4))),
     ("Tensor.tile-ints", lambda m: _f(m, 2, 3).tile(2, 2)),
     ("Tensor.tile-keyword", lambda m: _f(m, 2, 3).tile(dims=(1, 2))),
     ("Tensor.hsplit-ints", lambda m: m.cat(_f(m, 2, 3).hsplit(1, 2)[::-1], 1)),
