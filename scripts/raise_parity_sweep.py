@@ -335,6 +335,12 @@ def _table(title, rows, counts) -> None:
     print(f"{'TOTAL':38s}" + "".join(f"{counts[k]:12d}" for k in ORDER))
 
 
+def _count(kind: str, line: str, counters, lists) -> None:
+    for counter in counters:
+        counter[kind] += 1
+    lists[kind].append(line)
+
+
 def sweep_probes(only, lists) -> collections.Counter:
     """The probes on every callable of ``NAMESPACES``: prints the table by probe."""
     names = targets(only)
@@ -347,11 +353,9 @@ def sweep_probes(only, lists) -> collections.Counter:
             if not applies(name):
                 continue
             kind, detail = classify(path, name, probe)
-            if kind is None:
-                continue
-            counts[kind] += 1
-            by_probe[probe][kind] += 1
-            lists[kind].append(f"{(path + '.') if path else ''}{name} [{probe}] {detail}")
+            if kind is not None:
+                line = f"{(path + '.') if path else ''}{name} [{probe}] {detail}"
+                _count(kind, line, (counts, by_probe[probe]), lists)
     print(f"{len(names)} callables, {sum(counts.values())} calls")
     _table("probe", by_probe, counts)
     return counts
@@ -371,11 +375,7 @@ def sweep_scenarios(only, lists) -> collections.Counter:
             kind, detail = compare(
                 run(functools.partial(thunk, torch)), run(functools.partial(thunk, minigrad))
             )
-        if kind is None:
-            kind = "both-return"
-        counts[kind] += 1
-        by_area[area][kind] += 1
-        lists[kind].append(f"{area}: {name} {detail}")
+        _count(kind or "both-return", f"{area}: {name} {detail}", (counts, by_area[area]), lists)
     print(f"\n{len(cases)} scenarios")
     _table("area", by_area, counts)
     return counts
@@ -393,7 +393,8 @@ def main(argv):
         sweep_probes(only, lists)
     if "--probes" not in argv:
         sweep_scenarios(only, lists)
-    shown = ("SILENT",) + (("type-differs", "over-strict", "by-design") if show_all else ())
+    more = ("type-differs", "over-strict", "values-differ", "by-design")
+    shown = ("SILENT",) + (more if show_all else ())
     for kind in shown:
         print(f"\n== {kind} ({len(lists[kind])}) ==")
         print("\n".join(lists[kind]))

@@ -12,6 +12,7 @@ argument parser refuses it before autograd's leaf check); ``weight_norm`` with a
 range (it wrapped it), ``Hardtanh(min_val > max_val)`` (it answered), the RNN utilities' and
 ``spectral_norm``'s exception types, an LSTM cell's ``hx`` that is not a pair; and the Tensor
 methods ``tile``/``hsplit``/``vsplit``/``dsplit`` take their sizes as ints (``x.tile(2, 2)``);
+``tensor_split`` at a negative index counts it from the end (it clamped it to 0: wrong pieces);
 a number among the tensors of ``atleast_1d``, ``block_diag``, ``broadcast_tensors``,
 ``meshgrid``, ... is PyTorch's TypeError (it was an AttributeError).
 """
@@ -172,6 +173,11 @@ RETURNS = [
     ("adaptive_max_pool1d-1-tuple", lambda m: _F(m).adaptive_max_pool1d(_f(m, 1, 1, 6), (2,))),
     ("interpolate-size", lambda m: _F(m).interpolate(_f(m, 1, 1, 2, 2), size=(3, 4))),
     ("to-dtype", lambda m: _f(m, 2).to(dtype=m.float64)),
+    (
+        "tensor_split-negative-indices",
+        lambda m: m.cat(m.tensor_split(m.arange(5.0), [-1, -4, 7, -9])[::-1]),
+    ),
+    ("hsplit-negative-index", lambda m: m.cat(_f(m, 2, 3).hsplit(-2, 3)[::-1], 1)),
     ("arange-one-element-tensor", lambda m: m.arange(m.tensor(3))),
     ("hann_window-one-element-tensor", lambda m: m.hann_window(m.tensor(4))),
     ("Tensor.tile-ints", lambda m: _f(m, 2, 3).tile(2, 2)),

@@ -299,7 +299,9 @@ def tensor_split(input, indices_or_sections, dim=0):
             )
         cuts = cuts.item() if cuts.ndim == 0 else cuts.tolist()
     if isinstance(cuts, (list, tuple)):
-        bounds = [0] + [min(max(as_int(c, "tensor_split", "indices"), 0), n) for c in cuts] + [n]
+        # a negative index counts from the end, as a slice's bound (PyTorch's), then clamps
+        cuts = [as_int(c, "tensor_split", "indices") for c in cuts]
+        bounds = [0] + [min(max(c + n if c < 0 else c, 0), n) for c in cuts] + [n]
         sizes = [max(b - a, 0) for a, b in zip(bounds, bounds[1:])]
         starts = bounds[:-1]
         return tuple(input.narrow(d, min(s, n), k) for s, k in zip(starts, sizes))
