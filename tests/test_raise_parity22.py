@@ -196,6 +196,17 @@ def test_calls_pytorch_takes_agree(call):
     np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), rtol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_histc_bins_in_the_input_dtype(dtype):
+    """PyTorch bins (x - min) * bins / (max - min) in the input's dtype: (1..6)/7 in float32
+    puts 3/7 in bin 1 (a float64 binning: bin 2); minigrad's float64 histogram differed."""
+    for x in (np.arange(1, 7) / 7, np.random.default_rng(0).normal(size=40).round(1)):
+        for low, high in ((0, 0), (-1.3, 2.1)):
+            theirs = torch.histc(torch.tensor(x, dtype=getattr(torch, dtype)), 5, low, high)
+            mine = minigrad.histc(minigrad.tensor(x, dtype=getattr(minigrad, dtype)), 5, low, high)
+            assert mine.tolist() == theirs.tolist()
+
+
 def test_logical_inplace_not_recorded_as_pytorch():
     """PyTorch does not differentiate logical_and_ and kin: a leaf that requires grad takes
     them, and a result keeps its grad_fn (its version still moves)."""

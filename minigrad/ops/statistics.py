@@ -325,5 +325,10 @@ def histc(input, bins=100, min=0, max=0):
         raise RuntimeError(f"torch.histc: max must be larger than min (got min {min}, max {max})")
     if not (math.isfinite(low) and math.isfinite(high)):
         raise RuntimeError(f"torch.histc: range of [{low:g}, {high:g}] is not finite")
-    counts, _ = xp.histogram(data, bins=bins, range=(low, high))
+    # PyTorch's kernel: a bin from (x - low) * bins / (high - low) in the input's dtype,
+    # truncated (the upper edge joins the last bin); float64 edges would bin some ties apart
+    lo, hi = data.dtype.type(low), data.dtype.type(high)
+    inside = data[(data >= lo) & (data <= hi)]
+    pos = ((inside - lo) * data.dtype.type(bins) / (hi - lo)).astype(xp.int64)
+    counts = xp.bincount(xp.minimum(pos, bins - 1), minlength=bins)
     return constant(counts.astype(input._data.dtype), input.device)
