@@ -221,6 +221,25 @@ def test_logical_inplace_not_recorded_as_pytorch():
         assert y.tolist() == [1.0, 0.0]
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m, x: x.all(),
+        lambda m, x: m.any(x, 1),
+        lambda m, x: x.argmax(),
+        lambda m, x: x.argmin(0, keepdim=True),
+        lambda m, x: m.histc(x, 4),
+    ],
+    ids=["all", "any-dim", "argmax", "argmin-keepdim", "histc"],
+)
+def test_value_free_reductions_on_meta(call):
+    """Results whose shape needs no values: meta results of PyTorch's shapes and dtypes."""
+    theirs = call(torch, torch.ones(2, 3, device="meta"))
+    mine = call(minigrad, minigrad.ones(2, 3).to("meta"))
+    assert mine.is_meta and tuple(mine.shape) == tuple(theirs.shape)
+    assert str(mine.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+
+
 @pytest.mark.parametrize("name", ["dropout", "dropout1d", "dropout2d", "dropout3d"])
 def test_dropout_on_meta(name):
     x = minigrad.ones(2, 3, 4, 5).to("meta")

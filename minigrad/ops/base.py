@@ -73,6 +73,24 @@ def autocast_op(name: str):
     return decorate
 
 
+# record type -> ``call(fn, args, kwargs)``: runs a function of :func:`shape_only` on tensors
+# holding such a record (the meta device's: minigrad._meta_ops registers it)
+shape_only_calls: dict = {}
+
+
+def shape_only(fn):
+    """``fn(input, ...)``, a function on a tensor's values outside an :class:`Op` whose result's
+    shape and dtype depend only on its inputs' (``argmax``, ``all``, ``histc``), also on
+    tensors whose record :data:`shape_only_calls` lists (meta tensors)."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        call = shape_only_calls.get(type(getattr(args[0], "_data", None))) if args else None
+        return fn(*args, **kwargs) if call is None else call(fn, args, kwargs)
+
+    return run
+
+
 def on_input_device(fn):
     """Run ``fn(input, ...)`` with ``input``'s GPU current: for op-layer functions that call
     ``xp`` on a tensor's arrays outside an :class:`Op` (CuPy runs kernels on the current

@@ -24,6 +24,7 @@ from .base import (
     normalize_dim,
     on_input_device,
     refuse_dtype,
+    shape_only,
 )
 from .complex import refuse_complex
 from .elementwise import where
@@ -307,6 +308,7 @@ def check_bin_count(bins) -> None:
         )
 
 
+@shape_only
 @on_input_device
 def histc(input, bins=100, min=0, max=0):
     """A histogram of ``bins`` equal bins over [min, max] (the data's range when both are 0);
