@@ -12,11 +12,19 @@ integer overflow -- in both libraries, and each call is classified:
 * ``SILENT``: PyTorch raises, minigrad returns -- the dangerous direction;
 * ``over-strict``: minigrad raises, PyTorch returns (``unsupported`` when it is minigrad's
   ``NotImplementedError``: a missing feature, not a wrong refusal);
-* ``timeout``: a call ran past 3 s in either library (not compared).
+* ``timeout``: a call ran past 3 s in either library (not compared);
+* ``by-design``: a difference kept on purpose, with its reason (:data:`BY_DESIGN`,
+  :data:`REFUSED_BY_DESIGN`: PyTorch lacks a meta kernel, or answers with values it never had).
 
-Run (outside CI, PyTorch installed): ``python scripts/raise_parity_sweep.py [--all] [NAME ...]``
-prints a summary table and the SILENT list (``--all`` also lists type-differs and over-strict
-calls; names restrict the sweep).
+Then the whole-call scenarios of ``raise_parity_scenarios.py`` (nn.Module constructors and
+forwards, losses, conv/pool/interpolate, optimizers, schedulers, data loading, Tensor methods,
+linalg, load_state_dict, nn.utils, autograd, distributions) are classified the same way, each
+library from seed 0.
+
+Run (outside CI, PyTorch installed): ``python scripts/raise_parity_sweep.py [--all] [--probes |
+--scenarios] [NAME ...]`` prints the summary tables and the SILENT list (``--all`` also lists
+type-differs, over-strict, values-differ and by-design calls; names, or scenario areas,
+restrict the sweep).
 """
 
 from __future__ import annotations
