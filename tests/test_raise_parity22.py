@@ -144,6 +144,11 @@ RAISES = [
     ("arange-tensor-end", lambda m: m.arange(_f(m, 2, 3)), "arange(): argument"),
     ("arange-tensor-step", lambda m: m.arange(0, 5, _f(m, 2)), "argument 'step'"),
     ("range-tensor-end", lambda m: m.range(0, _f(m, 2, 3)), "range(): argument 'end'"),
+    *[
+        (f"{name}-tensor-kernel", lambda m, name=name: getattr(_F(m), name)(_f(m, 2, 3), _f(m, 2, 3)),
+         "kernel_size")
+        for name in ("max_pool2d", "avg_pool2d", "max_pool3d", "avg_pool3d")
+    ],
     ("atleast_2d-list-with-number", lambda m: m.atleast_2d([_f(m, 2), 1]),
      "atleast_2d(): expected Tensor as element 1"),
 ]  # fmt: skip

@@ -259,6 +259,15 @@ def empty_pooled(x, first: int, sizes):
     return x.reshape(-1)[:0].reshape(*x.shape[:first], *sizes)
 
 
+def window_args_first(op: str, n: int, **values) -> None:
+    """Refuse a window argument of a wrong type (a Tensor for ``kernel_size``) before the
+    input's rank is checked, as PyTorch's argument parser does (its TypeError); ints, tuples
+    and lists pass untouched (parsed later, with the input's rank known)."""
+    for name, value in values.items():
+        if value is not None and type(value) not in (int, tuple, list):
+            pair(value, name, op, n)
+
+
 def pair(value, name: str, op: str, n: int = 2) -> tuple:
     """An int or a sequence of ``n`` ints as an ``n``-tuple of ints (PyTorch's ``_pair``)."""
     if isinstance(value, int) and not isinstance(value, bool):

@@ -33,6 +33,7 @@ from ._windows import (
     padded_frame,
     pair,
     refuse_dtype,
+    window_args_first,
     window_view,
 )
 
@@ -215,6 +216,7 @@ def max_pool2d(
         >>> max_pool2d(minigrad.randn(2, 3, 8, 8), 2).shape
         minigrad.Size([2, 3, 4, 4])
     """
+    window_args_first("max_pool2d", 2, kernel_size=kernel_size, stride=stride, padding=padding)
     x, unbatched = batched(input, 2, "max_pool2d", "max_pool2d", INTEGERS)
     geom = pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
     op = MaxPool(geom)
@@ -253,6 +255,7 @@ def avg_pool2d(
         >>> avg_pool2d(minigrad.randn(2, 3, 8, 8), 3, stride=2, padding=1).shape
         minigrad.Size([2, 3, 4, 4])
     """
+    window_args_first("avg_pool2d", 2, kernel_size=kernel_size, stride=stride, padding=padding)
     x, unbatched = batched(input, 2, "avg_pool2d", "avg_pool2d", (dtypes.int64,))
     geom = pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
     if divisor_override is not None:
