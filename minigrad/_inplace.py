@@ -89,7 +89,13 @@ class InPlaceMethods:
         )
         dual = forward_ad.active and forward_ad.has_tangents((self, self._base) + others)
         if recording:
-            _check_inplace_allowed(self)
+            try:
+                _check_inplace_allowed(self)
+            except RuntimeError:
+                refusal = _argument_error(compute, self)
+                if refusal is not None:
+                    raise refusal from None
+                raise
             old = graph.Tensor._make(
                 self._data.copy(), self.device, self._requires_grad, self.grad_fn
             )
@@ -569,6 +575,13 @@ class InPlaceMethods:
                 self._data[selects][rest] = data
         except IndexError as e:
             raise _ops.indexing.in_dimensions(e) from None
+        except ValueError as e:  # NumPy's broadcast failure: PyTorch's RuntimeError
+            if "broadcast" not in str(e):
+                raise
+            words = str(e).removeprefix("shape mismatch: ")
+            raise RuntimeError(
+                f"__setitem__: shape mismatch: {words} (tensor[key] = value)"
+            ) from None
         version_counter(self).value += 1
 
     def _records_write(self, value) -> bool:
@@ -688,11 +701,27 @@ class InPlaceMethods:
     __iand__, __ior__, __ixor__ = bitwise_and_, bitwise_or_, bitwise_xor_
     __ilshift__, __irshift__ = bitwise_left_shift_, bitwise_right_shift_
     ldexp_, nextafter_, sgn_, fix_ = _twin("ldexp"), _twin("nextafter"), _twin("sgn"), _twin("fix")
-    logical_and_, logical_or_ = _twin("logical_and"), _twin("logical_or")
-    logical_xor_, logical_not_ = _twin("logical_xor"), _twin("logical_not")
+
+    def _untracked(twin):  # noqa: N805 - builds methods at class creation
+        """An in-place op autograd does not differentiate (PyTorch's logical ops): written
+        without recording, as PyTorch's, so a leaf that requires grad takes it and a result
+        keeps its ``grad_fn`` (the version counter still moves)."""
+
+        def method(self, *args, **kwargs):
+            with grad_mode.no_grad():
+                return twin(self, *args, **kwargs)
+
+        method.__name__ = method.__qualname__ = twin.__name__
+        method.__doc__ = twin.__doc__
+        return method
+
+    logical_and_ = _untracked(_twin("logical_and"))
+    logical_or_ = _untracked(_twin("logical_or"))
+    logical_xor_ = _untracked(_twin("logical_xor"))
+    logical_not_ = _untracked(_twin("logical_not"))
     addmv_, addr_, _index_put_twin = _twin("addmv"), _twin("addr"), _twin("index_put")
     put_, index_reduce_ = _twin("put"), _twin("index_reduce")
-    del _twin
+    del _twin, _untracked
 
     def _compare_(self, ufunc, other):
         return self._inplace(lambda s: _ops.compare(ufunc, s, other))
@@ -930,6 +959,20 @@ def _write_quantized(target, result) -> None:
             "(PyTorch's QuantizedCPU backend has no out= kernel for it); use the out-of-place op"
         )
     target._data = new
+
+
+def _argument_error(compute, t):
+    """The TypeError of a bad call (missing or extra arguments, a wrong type) that PyTorch's
+    argument parser raises before autograd's in-place checks: found by a dry run of
+    ``compute`` (its result is not written), on the error path only; None if it runs."""
+    try:
+        with grad_mode.no_grad():
+            compute(t)
+    except TypeError as error:
+        return error
+    except Exception:
+        return None
+    return None
 
 
 def _check_inplace_allowed(t) -> None:

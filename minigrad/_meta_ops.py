@@ -122,4 +122,15 @@ def _meta_backward(backward, name: str):
     return run
 
 
+def _meta_call(fn, args, kwargs):
+    """A :func:`~minigrad.ops.base.shape_only` function on meta tensors: run on stand-ins,
+    its result made meta (no values, as PyTorch's meta kernels)."""
+    from .autograd import grad_mode
+
+    plain = [_stand_in(a) if type(getattr(a, "_data", None)) is MetaArray else a for a in args]
+    with grad_mode.no_grad(), np.errstate(all="ignore"):
+        return _as_meta(fn(*plain, **kwargs))
+
+
 _base.record_fallbacks[MetaArray] = _meta_rule
+_base.shape_only_calls[MetaArray] = _meta_call

@@ -206,6 +206,7 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=F
     )
     if end is None:
         start, end = 0, start
+    creation.number_args("range", start=start, end=end, step=step)
     if step == 0:
         raise RuntimeError("range: step must be nonzero")
     if (end - start) * step < 0:

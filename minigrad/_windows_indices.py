@@ -9,11 +9,12 @@ import math
 import numpy as np
 
 from . import dtypes
-from .creation import tensor
+from .creation import number_args, tensor
 from .tensor import Tensor
 
 
 def _window(name, window_length, periodic, dtype, device, requires_grad, values) -> Tensor:
+    number_args(name, window_length=window_length, periodic=periodic)
     dtype = dtype or dtypes.get_default_dtype()
     if not dtype.is_floating_point:
         raise RuntimeError(f"{name} expects floating point dtypes, got: {dtype}")
@@ -46,6 +47,8 @@ def hamming_window(
         >>> minigrad.hamming_window(4)
         tensor([0.0800, 0.5400, 1.0000, 0.5400])
     """
+    number_args("hamming_window", window_length=window_length, periodic=periodic, alpha=alpha,
+             beta=beta)  # fmt: skip
     return _window(
         "hamming_window", window_length, periodic, dtype, device, requires_grad,
         lambda n, m: alpha - beta * np.cos(2 * math.pi * n / (m - 1)),
@@ -92,6 +95,7 @@ def kaiser_window(
 ) -> Tensor:  # fmt: skip
     """w[n] = I0(beta·sqrt(1 - (2n / (M - 1) - 1)²)) / I0(beta), I0 the modified Bessel function
     of order 0."""
+    number_args("kaiser_window", window_length=window_length, periodic=periodic, beta=beta)
     return _window(
         "kaiser_window", window_length, periodic, dtype, device, requires_grad,
         lambda n, m: np.i0(beta * np.sqrt(np.clip(1 - (2 * n / (m - 1) - 1) ** 2, 0, None)))
@@ -100,6 +104,7 @@ def kaiser_window(
 
 
 def _triangle(which, row: int, col: int, offset: int, dtype, device) -> Tensor:
+    number_args(which, row=row, col=col, offset=offset)
     dtype = dtypes.int64 if dtype is None else dtype
     if dtype not in (dtypes.int64, dtypes.int32):
         raise RuntimeError(f"{which}: dtype must be int64 or int32 (long or int), got {dtype}")

@@ -334,6 +334,17 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
 
 
 @_memory_format.takes_layout
+def number_args(op: str, **values) -> None:
+    """PyTorch's parser TypeError for a Tensor of more than one element where a parameter
+    (``values``, in PyTorch's order from position 1) is a number; a one-element Tensor is
+    taken as its number, as PyTorch's ``__index__``."""
+    for position, (name, value) in enumerate(values.items(), 1):
+        if isinstance(value, Tensor) and value.numel() != 1:
+            raise TypeError(
+                f"{op}(): argument '{name}' (position {position}) must be a number, not Tensor"
+            )
+
+
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 unless a bound is a float.
 
@@ -344,6 +355,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     """
     if end is None:
         start, end = 0, start
+    number_args("arange", start=start, end=end, step=step)
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
     if (end - start) * step < 0:

@@ -26,6 +26,7 @@ from .ops.base import (
     normalize_dim,
     on_input_device,
     refuse_dtype,
+    tensor_args,
 )
 from .ops.decompositions import LinAlgError
 from .ops.indexing import same_dtype
@@ -571,7 +572,7 @@ def chain_matmul(*matrices):
         "than multiple parameters.",
         UserWarning,
     )
-    for i, m in enumerate(matrices):
+    for i, m in enumerate(tensor_args(matrices, "chain_matmul")):
         if m.ndim != 2:
             raise RuntimeError(f"chain_matmul(): tensor {i} must be 2D but got {m.ndim}D")
     if len(matrices) == 1:

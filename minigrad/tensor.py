@@ -1003,17 +1003,31 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         """:func:`minigrad.split` (the method names its sizes ``split_size``, as PyTorch's)."""
         return _ops.split(self, split_size, dim)
 
-    flip, repeat, tile, tril, triu = _ops.flip, _ops.repeat, _ops.tile, _ops.tril, _ops.triu
+    flip, repeat, tril, triu = _ops.flip, _ops.repeat, _ops.tril, _ops.triu
     gather, scatter_add, index_select = _ops.gather, _ops.scatter_add, _ops.index_select
     clone, contiguous, narrow = _ops.clone, _ops.contiguous, _ops.narrow
     take, take_along_dim, masked_select = _ops.take, _ops.take_along_dim, _ops.masked_select
     repeat_interleave, unfold = _ops.repeat_interleave, _ops.unfold
-    tensor_split, hsplit, vsplit, dsplit = (
-        _ops.tensor_split,
-        _ops.hsplit,
-        _ops.vsplit,
-        _ops.dsplit,
-    )
+    tensor_split = _ops.tensor_split
+
+    def tile(self, *dims, **kwargs):
+        """:func:`minigrad.tile`; the method also takes the sizes as ints, ``x.tile(2, 2)``,
+        as PyTorch's."""
+        return _ops.tile(self, *_one_or_tuple(dims), **kwargs)
+
+    def hsplit(self, *indices, **kwargs):
+        """:func:`minigrad.hsplit`; the method also takes the indices as ints,
+        ``x.hsplit(1, 2)``, as PyTorch's."""
+        return _ops.hsplit(self, *_one_or_tuple(indices), **kwargs)
+
+    def vsplit(self, *indices, **kwargs):
+        """:func:`minigrad.vsplit`, also with the indices as ints (``x.vsplit(1, 2)``)."""
+        return _ops.vsplit(self, *_one_or_tuple(indices), **kwargs)
+
+    def dsplit(self, *indices, **kwargs):
+        """:func:`minigrad.dsplit`, also with the indices as ints (``x.dsplit(1, 2)``)."""
+        return _ops.dsplit(self, *_one_or_tuple(indices), **kwargs)
+
     kron, cross, rot90, swapdims = _ops.kron, _ops.cross, _ops.rot90, _ops.transpose
 
     def ravel(self):
@@ -1192,6 +1206,13 @@ def _expect_dims(t: Tensor, ndim: int, op: str, name: str) -> None:
         )
 
 
+def _one_or_tuple(values: tuple) -> tuple:
+    """A method's ``*values`` as the one positional argument of its function: the value
+    itself, or the tuple of several (``x.tile(2, 2)`` is ``tile(x, (2, 2))``); none stays none
+    (a keyword then)."""
+    return values if len(values) <= 1 else (values,)
+
+
 def parse_to_args(args: tuple, kwargs: dict):
     """The ``(device, dtype, copy)`` asked for by ``Tensor.to`` / ``Module.to`` arguments:
     a device, a dtype or a tensor (its device and dtype), as PyTorch accepts them."""
@@ -1214,6 +1235,11 @@ def parse_to_args(args: tuple, kwargs: dict):
             raise TypeError(
                 f"to() received an invalid argument {a!r}: expected a device, dtype or tensor"
             )
+    if dtype is not None and not isinstance(dtype, (dtypes.dtype, type, np.dtype)):
+        raise TypeError(  # (PyTorch's parser: a dtype name is not a dtype)
+            f"to() received an invalid combination of arguments - got (dtype={type(dtype).__name__}"
+            f", ), but expected a minigrad.dtype as 'dtype' (e.g. minigrad.float32)"
+        )
     if _indexed_cpu(device):  # PyTorch's "cpu:0" is not the tensor's "cpu": it copies
         copy = True
     device = backend.device(device) if device is not None else None

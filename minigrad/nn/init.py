@@ -130,8 +130,10 @@ def trunc_normal_(
     Example:
         >>> nn.init.trunc_normal_(minigrad.empty(3, 5), std=0.02, a=-0.04, b=0.04)
     """
-    if not a < b:
-        raise ValueError(f"trunc_normal_: need a < b, got a={a}, b={b}")
+    if not a < b:  # (PyTorch's uniform_ refuses a > b: a RuntimeError)
+        raise (RuntimeError if a > b else ValueError)(
+            f"trunc_normal_: need a < b, got a={a}, b={b}"
+        )
     if tensor.is_meta:  # no values to draw (as every init function on the meta device)
         return tensor
     if mean < a - 2 * std or mean > b + 2 * std:

@@ -7,7 +7,7 @@ import itertools
 
 from ..autograd.graph import names_node
 from ._size import as_int
-from .base import constant, normalize_dim, on_input_device
+from .base import constant, normalize_dim, on_input_device, tensor_args
 from .joining import cat, stack
 
 
@@ -52,6 +52,7 @@ def meshgrid(*tensors, indexing="ij"):
     """
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
+    tensor_args(tensors, "meshgrid")
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f"meshgrid: indexing must be one of 'xy' or 'ij', got {indexing!r}")
     for t in tensors:
@@ -99,7 +100,7 @@ def rot90(input, k=1, dims=(0, 1)):
 def cartesian_prod(*tensors):
     """Every combination of one entry from each 1-D tensor, as rows of a (n, len(tensors))
     tensor (1-D when there is one tensor)."""
-    for t in tensors:
+    for t in tensor_args(tensors, "cartesian_prod"):
         if t.ndim != 1:
             raise RuntimeError(f"cartesian_prod: expect a 1D vector, but got shape {list(t.shape)}")
     if len(tensors) == 1:

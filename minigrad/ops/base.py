@@ -73,6 +73,24 @@ def autocast_op(name: str):
     return decorate
 
 
+# record type -> ``call(fn, args, kwargs)``: runs a function of :func:`shape_only` on tensors
+# holding such a record (the meta device's: minigrad._meta_ops registers it)
+shape_only_calls: dict = {}
+
+
+def shape_only(fn):
+    """``fn(input, ...)``, a function on a tensor's values outside an :class:`Op` whose result's
+    shape and dtype depend only on its inputs' (``argmax``, ``all``, ``histc``), also on
+    tensors whose record :data:`shape_only_calls` lists (meta tensors)."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        call = shape_only_calls.get(type(getattr(args[0], "_data", None))) if args else None
+        return fn(*args, **kwargs) if call is None else call(fn, args, kwargs)
+
+    return run
+
+
 def on_input_device(fn):
     """Run ``fn(input, ...)`` with ``input``'s GPU current: for op-layer functions that call
     ``xp`` on a tensor's arrays outside an :class:`Op` (CuPy runs kernels on the current
@@ -732,6 +750,18 @@ def scalar_tensor(value, dtype, device):
         with device.backend.using(device.index):
             return graph.Tensor._make(device.xp.asarray(value, dtype=dtype.numpy), device)
     return graph.Tensor._make(device.xp.asarray(value, dtype=dtype.numpy), device)
+
+
+def tensor_args(tensors, op: str) -> tuple:
+    """``tensors`` (a function's ``*tensors``) checked to be Tensors, as PyTorch's parser checks
+    a ``TensorList`` argument: its TypeError naming the element otherwise."""
+    tensor_cls = graph.Tensor
+    for i, t in enumerate(tensors):
+        if not isinstance(t, tensor_cls):
+            raise TypeError(
+                f"{op}(): expected Tensor as element {i} in argument 0, but got {type(t).__name__}"
+            )
+    return tensors
 
 
 def normalize_dim(dim: int, ndim: int, op: str) -> int:

@@ -8,7 +8,15 @@ from ..autograd import engine, grad_mode, graph
 from ..autograd.function import Function
 from ..autograd.graph import named_as, names_node, version_counter
 from ._size import as_int, parse_size
-from .base import Op, accepts_axis, autocast_inputs, normalize_dim, on_input_device, refuse_dtype
+from .base import (
+    Op,
+    accepts_axis,
+    autocast_inputs,
+    normalize_dim,
+    on_input_device,
+    refuse_dtype,
+    tensor_args,
+)
 from .elementwise import promote
 
 
@@ -122,7 +130,7 @@ def _tensor_list(tensors, op: str) -> list:
 def cat(tensors, dim=0):
     tensors = _tensor_list(tensors, "cat")
     if not tensors:
-        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+        raise ValueError("cat(): expected a non-empty list of Tensors")  # (PyTorch's type)
     tensors = list(autocast_inputs("cat", *tensors))  # checks dtypes only, as PyTorch's
     # every tensor takes part in type promotion, also an empty one (as in PyTorch) ...
     tensors = list(promote(*tensors)) if len({t.dtype for t in tensors}) > 1 else tensors
@@ -217,13 +225,15 @@ def unbind(input, dim=0):
 
 def atleast_1d(*tensors):
     """Each tensor with at least one dimension (a 0-d tensor becomes shape (1,))."""
-    return _atleast(tensors, lambda t: t.reshape(1) if t.ndim == 0 else t)
+    return _atleast(tensors, lambda t: t.reshape(1) if t.ndim == 0 else t, "atleast_1d")
 
 
 def atleast_2d(*tensors):
     """Each tensor with at least two dimensions: (n,) becomes (1, n)."""
     return _atleast(
-        tensors, lambda t: t.reshape(1, 1) if t.ndim == 0 else t.unsqueeze(0) if t.ndim == 1 else t
+        tensors,
+        lambda t: t.reshape(1, 1) if t.ndim == 0 else t.unsqueeze(0) if t.ndim == 1 else t,
+        "atleast_2d",
     )
 
 
@@ -237,12 +247,13 @@ def atleast_3d(*tensors):
             return t.unsqueeze(0).unsqueeze(-1)
         return t.unsqueeze(-1) if t.ndim == 2 else t
 
-    return _atleast(tensors, lift)
+    return _atleast(tensors, lift, "atleast_3d")
 
 
-def _atleast(tensors, lift):
+def _atleast(tensors, lift, op: str):
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
-        return tuple(lift(t) for t in tensors[0])
+        return tuple(lift(t) for t in tensor_args(tensors[0], op))
+    tensor_args(tensors, op)
     return lift(tensors[0]) if len(tensors) == 1 else tuple(lift(t) for t in tensors)
 
 
@@ -288,7 +299,9 @@ def tensor_split(input, indices_or_sections, dim=0):
             )
         cuts = cuts.item() if cuts.ndim == 0 else cuts.tolist()
     if isinstance(cuts, (list, tuple)):
-        bounds = [0] + [min(max(as_int(c, "tensor_split", "indices"), 0), n) for c in cuts] + [n]
+        # a negative index counts from the end, as a slice's bound (PyTorch's), then clamps
+        cuts = [as_int(c, "tensor_split", "indices") for c in cuts]
+        bounds = [0] + [min(max(c + n if c < 0 else c, 0), n) for c in cuts] + [n]
         sizes = [max(b - a, 0) for a, b in zip(bounds, bounds[1:])]
         starts = bounds[:-1]
         return tuple(input.narrow(d, min(s, n), k) for s, k in zip(starts, sizes))

@@ -18,6 +18,7 @@ from .base import (
     normalize_dim,
     on_input_device,
     refuse_dtype,
+    tensor_args,
 )
 from .complex import real_only
 from .elementwise import promote, where
@@ -318,7 +319,7 @@ def cross(input, other, dim=None):
 def block_diag(*tensors):
     """The tensors (0-, 1- or 2-D) as blocks on the diagonal of one matrix, zeros elsewhere."""
     blocks = []
-    for i, t in enumerate(tensors):
+    for i, t in enumerate(tensor_args(tensors, "block_diag")):
         if t.ndim > 2:
             raise RuntimeError(
                 f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has "

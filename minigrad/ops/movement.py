@@ -12,7 +12,15 @@ from .._result_layout import dense_copy
 from ..autograd import graph
 from ..autograd.graph import named_as, version_counter
 from ._size import as_int, infer_shape, parse_size, sized_by_keyword
-from .base import Op, accepts_axis, constant, normalize_dim, normalize_dims, on_input_device
+from .base import (
+    Op,
+    accepts_axis,
+    constant,
+    normalize_dim,
+    normalize_dims,
+    on_input_device,
+    tensor_args,
+)
 from .elementwise import where
 from .reduce import summed_to
 
@@ -458,7 +466,7 @@ def broadcast_to(input, size):
 def broadcast_tensors(*tensors):
     """The tensors expanded to their common shape; one that has it already is returned itself,
     as PyTorch's (so ``Normal(loc, scale).loc`` is the leaf ``loc`` that gets ``.grad``)."""
-    shape = _broadcast_shape(*(t.shape for t in tensors))
+    shape = _broadcast_shape(*(t.shape for t in tensor_args(tensors, "broadcast_tensors")))
     return tuple(t if tuple(t.shape) == shape else t.expand(shape) for t in tensors)
 
 

@@ -24,6 +24,7 @@ from .base import (
     normalize_dim,
     normalize_dims,
     on_input_device,
+    shape_only,
 )
 from .complex import complex_not_implemented, holomorphic, refuse_complex
 from .elementwise import maximum, minimum, where
@@ -558,6 +559,7 @@ def _extreme_along(input, dim, keepdim, arg, result_type):
 
 @accepts_axis
 @method_on_batched
+@shape_only
 def argmax(input, dim=None, keepdim=False):
     """Index of the largest value (of the flattened tensor when ``dim`` is None)."""
     return _arg_reduce(input, dim, keepdim, "argmax")
@@ -565,6 +567,7 @@ def argmax(input, dim=None, keepdim=False):
 
 @accepts_axis
 @method_on_batched
+@shape_only
 def argmin(input, dim=None, keepdim=False):
     return _arg_reduce(input, dim, keepdim, "argmin")
 
@@ -690,6 +693,7 @@ def cumsum(input, dim, *, dtype=None):
 
 @accepts_axis
 @method_on_batched
+@shape_only
 @on_input_device
 def all(input, dim=None, keepdim=False):
     """True where every entry is non-zero; bool, except uint8 input gives uint8 (as PyTorch)."""
@@ -699,6 +703,7 @@ def all(input, dim=None, keepdim=False):
 
 @accepts_axis
 @method_on_batched
+@shape_only
 @on_input_device
 def any(input, dim=None, keepdim=False):
     """True where some entry is non-zero; bool, except uint8 input gives uint8 (as PyTorch)."""

@@ -24,6 +24,7 @@ from .base import (
     normalize_dim,
     on_input_device,
     refuse_dtype,
+    shape_only,
 )
 from .complex import refuse_complex
 from .elementwise import where
@@ -307,6 +308,7 @@ def check_bin_count(bins) -> None:
         )
 
 
+@shape_only
 @on_input_device
 def histc(input, bins=100, min=0, max=0):
     """A histogram of ``bins`` equal bins over [min, max] (the data's range when both are 0);
@@ -325,5 +327,10 @@ def histc(input, bins=100, min=0, max=0):
         raise RuntimeError(f"torch.histc: max must be larger than min (got min {min}, max {max})")
     if not (math.isfinite(low) and math.isfinite(high)):
         raise RuntimeError(f"torch.histc: range of [{low:g}, {high:g}] is not finite")
-    counts, _ = xp.histogram(data, bins=bins, range=(low, high))
+    # PyTorch's kernel: a bin from (x - low) * bins / (high - low) in the input's dtype,
+    # truncated (the upper edge joins the last bin); float64 edges would bin some ties apart
+    lo, hi = data.dtype.type(low), data.dtype.type(high)
+    inside = data[(data >= lo) & (data <= hi)]
+    pos = ((inside - lo) * data.dtype.type(bins) / (hi - lo)).astype(xp.int64)
+    counts = xp.bincount(xp.minimum(pos, bins - 1), minlength=bins)
     return constant(counts.astype(input._data.dtype), input.device)

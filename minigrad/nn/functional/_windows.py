@@ -232,6 +232,16 @@ def adaptive_rank(input, output_size) -> None:
         _list_with_default(output_size, tuple(input.shape))
 
 
+def adaptive_sizes(output_size, n: int, op: str):
+    """An adaptive pool's ``output_size`` as ``n`` entries (an int repeated); PyTorch's
+    RuntimeError for a sequence of another length (where its kernel would read past it)."""
+    if not isinstance(output_size, (tuple, list)):
+        return (output_size,) * n
+    if len(output_size) != n:
+        raise RuntimeError(f"{op}: output_size must be {n}, got {list(output_size)}")
+    return output_size
+
+
 def empty_output(sizes, op: str) -> bool:
     """Whether an adaptive pool's ``sizes`` make an empty output (a size of 0, which PyTorch
     allows); a negative size raises PyTorch's RuntimeError."""
@@ -249,10 +259,24 @@ def empty_pooled(x, first: int, sizes):
     return x.reshape(-1)[:0].reshape(*x.shape[:first], *sizes)
 
 
+def window_args_first(op: str, n: int, **values) -> None:
+    """Refuse a window argument of a wrong type (a Tensor for ``kernel_size``) before the
+    input's rank is checked, as PyTorch's argument parser does (its TypeError); ints, tuples
+    and lists pass untouched (parsed later, with the input's rank known)."""
+    for name, value in values.items():
+        if value is not None and type(value) not in (int, tuple, list):
+            pair(value, name, op, n)
+
+
 def pair(value, name: str, op: str, n: int = 2) -> tuple:
     """An int or a sequence of ``n`` ints as an ``n``-tuple of ints (PyTorch's ``_pair``)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return (value,) * n
+    if isinstance(value, str):  # (PyTorch's parser words: a string is a sequence of str)
+        raise TypeError(
+            f"{op}(): argument '{name}' must be tuple of ints, but found element of type str "
+            "at pos 0"
+        )
     try:
         values = tuple(int(v) for v in value)
     except (TypeError, ValueError):
@@ -261,6 +285,6 @@ def pair(value, name: str, op: str, n: int = 2) -> tuple:
         ) from None
     if len(values) == 1:
         values *= n
-    if len(values) != n:
-        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+    if len(values) != n:  # (PyTorch's kernels: a RuntimeError)
+        raise RuntimeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
     return values

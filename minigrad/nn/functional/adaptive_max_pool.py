@@ -16,7 +16,8 @@ from ...autograd.graph import named_as
 from ...creation import shape_constant
 from ...ops.base import autocast_op, kernel_dtypes, linked_to
 from ...ops.indexing import Gather, GetItem
-from ._windows import adaptive_rank, empty_output, empty_pooled, pair
+from ._windows import adaptive_rank, adaptive_sizes, empty_output, empty_pooled
+from .pooling import one
 
 
 def _window_rows(n: int, n_out: int):
@@ -118,16 +119,14 @@ def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
         >>> F.adaptive_max_pool2d(minigrad.randn(2, 3, 7, 9), (2, 3)).shape
         minigrad.Size([2, 3, 2, 3])
     """
-    size = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
-    if len(size) != 2:
-        pair(size, "output_size", "adaptive_max_pool2d")  # raises with the usual message
+    size = adaptive_sizes(output_size, 2, "adaptive_max_pool2d")
     return _adaptive_max(input, tuple(size), return_indices, "adaptive_max_pool2d", 2)
 
 
 @kernel_dtypes("adaptive_max_pool2d")
 def adaptive_max_pool1d(input, output_size, return_indices: bool = False):
     """Max pooling of (N, C, L) or (C, L) to ``output_size`` positions."""
-    size = output_size[0] if isinstance(output_size, (tuple, list)) else output_size
+    size = one(output_size, "output_size", "adaptive_max_pool1d")
     return _adaptive_max(input, (size,), return_indices, "adaptive_max_pool1d", 1)
 
 
@@ -143,9 +142,7 @@ def adaptive_max_pool3d(input, output_size, return_indices: bool = False):
         >>> F.adaptive_max_pool3d(minigrad.randn(1, 2, 5, 7, 9), (2, 3, 4)).shape
         minigrad.Size([1, 2, 2, 3, 4])
     """
-    size = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 3
-    if len(size) != 3:
-        pair(size, "output_size", "adaptive_max_pool3d", 3)  # raises with the usual message
+    size = adaptive_sizes(output_size, 3, "adaptive_max_pool3d")
     return _adaptive_max(input, tuple(size), return_indices, "adaptive_max_pool3d", 3)
 
 

@@ -194,6 +194,8 @@ def _dropout(input, p: float, training: bool, inplace: bool, mask_shape: tuple):
             f"{dtypes.scalar_type_name(input.dtype)} (dropout: expected a floating point input, "
             f"got {input.dtype})"
         )
+    if input.is_meta:  # no values to mask: a meta result of the input's shape, as PyTorch's
+        return maybe_inplace(lambda x: x * 1.0, input, inplace, ("MulBackward0", "MulBackward0"))
     np_dtype, dev = input._data.dtype, input.device
 
     # a mask of the input's shape is drawn in the input's memory order, as PyTorch's

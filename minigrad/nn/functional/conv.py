@@ -262,11 +262,11 @@ def conv_padding(padding, kernel, stride, dilation, op: str):
         if padding == "valid":
             return (0,) * n, (0,) * n
         if padding != "same":
-            raise ValueError(
+            raise RuntimeError(  # (PyTorch's kernel: a RuntimeError, as the next)
                 f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}} ({op})"
             )
         if any(s != 1 for s in stride):
-            raise ValueError(f"{op}: padding='same' is not supported for strided convolutions")
+            raise RuntimeError(f"{op}: padding='same' is not supported for strided convolutions")
         total = tuple(d * (k - 1) for d, k in zip(dilation, kernel))
         before = tuple(t // 2 for t in total)  # an odd total pads one more after, as PyTorch
         return before, tuple(t - b for t, b in zip(total, before))

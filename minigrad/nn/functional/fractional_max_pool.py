@@ -44,8 +44,6 @@ def _tuple(value, n: int, name: str, op: str):
 
 def _output_size(op, spatial, kernel, output_size, output_ratio):
     n = len(spatial)
-    if output_size is None and output_ratio is None:
-        raise ValueError(f"{op} requires specifying either an output_size or an output_ratio")
     if output_size is not None:
         return _tuple(output_size, n, "output_size", op)
     ratio = _tuple(output_ratio, n, "output_ratio", op)
@@ -87,6 +85,8 @@ def _positions(samples: np.ndarray, spatial, kernel, out) -> np.ndarray:
 
 
 def _fractional_max_pool(op, n, input, kernel_size, output_size, output_ratio, samples):
+    if output_size is None and output_ratio is None:  # (PyTorch's wrapper: before the rank)
+        raise ValueError(f"{op} requires specifying either an output_size or an output_ratio")
     if input.ndim not in (n + 1, n + 2):
         raise RuntimeError(
             f"{op}(): expected {n + 1}D or {n + 2}D input, got {input.ndim}D of shape "

@@ -31,20 +31,26 @@ def _output_sizes(x, size, scale_factor, recompute: bool, op: str):
     """The output size of each spatial dim, and the scale (input/output) each position uses."""
     spatial = x.ndim - 2
     in_sizes = tuple(x.shape[2:])
-    if size is None and scale_factor is None:
-        raise ValueError(f"either size or scale_factor should be defined ({op})")
-    if size is not None and scale_factor is not None:
-        raise ValueError(f"only one of size or scale_factor should be defined ({op})")
     if size is not None:
         sizes = (size,) * spatial if isinstance(size, int) else tuple(size)
-        return tuple(int(s) for s in sizes), [i / o for i, o in zip(in_sizes, sizes)]
+        sizes = tuple(int(s) for s in sizes)
+        return sizes, [i / o if o > 0 else 0.0 for i, o in zip(in_sizes, sizes)]
     factors = (
         (scale_factor,) * spatial if isinstance(scale_factor, (int, float)) else tuple(scale_factor)
     )
     sizes = tuple(int(math.floor(i * f)) for i, f in zip(in_sizes, factors))
-    if recompute:
-        return sizes, [i / o for i, o in zip(in_sizes, sizes)]
-    return sizes, [1.0 / f for f in factors]  # PyTorch uses the given factor, not in/out
+    if recompute:  # (an empty or negative size is refused by _check_nonempty)
+        return sizes, [i / o if o > 0 else 0.0 for i, o in zip(in_sizes, sizes)]
+    return sizes, [1.0 / f if f else 0.0 for f in factors]  # the given factor, not in/out
+
+
+def _check_size_or_scale(size, scale_factor, op: str) -> None:
+    """Exactly one of ``size`` and ``scale_factor``: PyTorch's ValueError, before the input's
+    rank is looked at."""
+    if size is None and scale_factor is None:
+        raise ValueError(f"either size or scale_factor should be defined ({op})")
+    if size is not None and scale_factor is not None:
+        raise ValueError(f"only one of size or scale_factor should be defined ({op})")
 
 
 def _check_spatial_count(x, size, scale_factor, op: str) -> None:
@@ -217,6 +223,7 @@ def interpolate(
             "Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D "
             "tensor as input"
         )
+    _check_size_or_scale(size, scale_factor, op)
     _check_spatial_count(input, size, scale_factor, op)
     if input.ndim not in (3, 4, 5):  # (PyTorch's type and words)
         raise NotImplementedError(
@@ -301,9 +308,10 @@ def _check_dtype(x, mode: str, antialias: bool) -> None:
 
 
 def _check_nonempty(x, sizes) -> None:
-    """PyTorch's RuntimeError for an empty spatial input or output size."""
+    """PyTorch's RuntimeError for an empty spatial input or an output size below 1 (a negative
+    ``scale_factor`` gives a negative one)."""
     in_sizes = tuple(x.shape[2:])
-    if all(in_sizes) and all(sizes):
+    if all(in_sizes) and all(n > 0 for n in sizes):
         return
     names = "DHW"[3 - len(sizes) :]
     fmt = lambda ns: ", ".join(f"{a}: {n}" for a, n in zip(names, ns))  # noqa: E731

@@ -24,6 +24,7 @@ from ._windows import (
     INTEGERS,
     Geometry,
     adaptive_rank,
+    adaptive_sizes,
     add_windows,
     empty_output,
     empty_pooled,
@@ -32,6 +33,7 @@ from ._windows import (
     padded_frame,
     pair,
     refuse_dtype,
+    window_args_first,
     window_view,
 )
 
@@ -214,6 +216,7 @@ def max_pool2d(
         >>> max_pool2d(minigrad.randn(2, 3, 8, 8), 2).shape
         minigrad.Size([2, 3, 4, 4])
     """
+    window_args_first("max_pool2d", 2, kernel_size=kernel_size, stride=stride, padding=padding)
     x, unbatched = batched(input, 2, "max_pool2d", "max_pool2d", INTEGERS)
     geom = pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
     op = MaxPool(geom)
@@ -252,6 +255,7 @@ def avg_pool2d(
         >>> avg_pool2d(minigrad.randn(2, 3, 8, 8), 3, stride=2, padding=1).shape
         minigrad.Size([2, 3, 4, 4])
     """
+    window_args_first("avg_pool2d", 2, kernel_size=kernel_size, stride=stride, padding=padding)
     x, unbatched = batched(input, 2, "avg_pool2d", "avg_pool2d", (dtypes.int64,))
     geom = pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
     if divisor_override is not None:
@@ -285,7 +289,7 @@ def adaptive_avg_pool2d(input, output_size):
         return _quantized.on_dequantized(adaptive_avg_pool2d, input, output_size)
     adaptive_rank(input, output_size)
     x, unbatched = batched(input, 2, "adaptive_avg_pool2d", "adaptive_avg_pool2d")
-    size = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
+    size = adaptive_sizes(output_size, 2, "adaptive_avg_pool2d")
     size = pair(
         tuple(n if s is None else s for s, n in zip(size, x.shape[2:])),
         "output_size",
@@ -327,12 +331,13 @@ def max_pool1d(
     x = _as_2d(input, "max_pool1d")
     if not return_indices:  # (PyTorch's kernel without indices pools floats only)
         refuse_dtype(x, "max_pool1d_impl")
+    stride = _one_stride(stride, "max_pool1d")
     result = max_pool2d(
         x,
-        (1, one(kernel_size)),
-        None if stride is None else (1, one(stride)),
-        (0, one(padding)),
-        (1, one(dilation)),
+        (1, one(kernel_size, "kernel_size", "max_pool1d")),
+        None if stride is None else (1, stride),
+        (0, one(padding, "padding", "max_pool1d")),
+        (1, one(dilation, "dilation", "max_pool1d")),
         ceil_mode,
         return_indices,
     )
@@ -356,8 +361,10 @@ def avg_pool1d(
         minigrad.Size([2, 3, 4])
     """
     x = _as_2d(input, "avg_pool1d")
-    stride = None if stride is None else (1, one(stride))
-    kernel, pad = (1, one(kernel_size)), (0, one(padding))
+    stride = _one_stride(stride, "avg_pool1d")
+    stride = None if stride is None else (1, stride)
+    kernel = (1, one(kernel_size, "kernel_size", "avg_pool1d"))
+    pad = (0, one(padding, "padding", "avg_pool1d"))
     return avg_pool2d(x, kernel, stride, pad, ceil_mode, count_include_pad).squeeze(-2)
 
 
@@ -369,7 +376,8 @@ def adaptive_avg_pool1d(input, output_size):
         minigrad.Size([2, 3, 4])
     """
     x = _as_2d(input, "adaptive_avg_pool1d")
-    return adaptive_avg_pool2d(x, (1, one(output_size))).squeeze(-2)
+    size = one(output_size, "output_size", "adaptive_avg_pool1d")
+    return adaptive_avg_pool2d(x, (1, size)).squeeze(-2)
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -401,13 +409,21 @@ def _as_2d(x, op: str):
     return x.unsqueeze(-2)
 
 
-def one(value) -> int:
-    """A 1-D size argument: an int or a 1-tuple."""
+def one(value, name: str = "size", op: str = "pool1d") -> int:
+    """A 1-D size argument ``name`` of ``op``: an int or a 1-tuple (PyTorch's RuntimeError
+    for a longer one)."""
     if isinstance(value, (tuple, list)):
         if len(value) != 1:
-            raise ValueError(f"expected an int or a tuple of one int, got {value!r}")
+            raise RuntimeError(
+                f"{op}() argument '{name}' should contain one int (got {len(value)})"
+            )
         return int(value[0])
     return int(value)
+
+
+def _one_stride(stride, op: str):
+    """A 1-D pool's stride: None (the kernel's) for None or an empty sequence, as PyTorch."""
+    return None if stride is None or stride == [] or stride == () else one(stride, "stride", op)
 
 
 def pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):

@@ -14,7 +14,14 @@ from ... import dtypes
 from ..._memory_format import output_layout
 from ...autograd.graph import names_node
 from ...ops.base import autocast_op, constant, linked_to
-from ._windows import INTEGERS, adaptive_rank, empty_output, empty_pooled
+from ._windows import (
+    INTEGERS,
+    adaptive_rank,
+    adaptive_sizes,
+    empty_output,
+    empty_pooled,
+    window_args_first,
+)
 from .pooling import (
     adaptive_matrix,
     avg_pool2d,
@@ -58,6 +65,7 @@ def max_pool3d(
         >>> F.max_pool3d(minigrad.randn(1, 2, 4, 4, 4), 2).shape
         minigrad.Size([1, 2, 2, 2, 2])
     """
+    window_args_first("max_pool3d", 3, kernel_size=kernel_size, stride=stride, padding=padding)
     x, unbatched = batched(input, 3, "max_pool3d", "max_pool3d", INTEGERS)
     geom = pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool3d")
     (n, c, d, h, w), (kd, *k2), (sd, *s2) = x.shape, geom.kernel, geom.stride
@@ -99,6 +107,7 @@ def avg_pool3d(
         >>> F.avg_pool3d(minigrad.randn(1, 2, 4, 4, 4), 2).shape
         minigrad.Size([1, 2, 2, 2, 2])
     """
+    window_args_first("avg_pool3d", 3, kernel_size=kernel_size, stride=stride, padding=padding)
     x, unbatched = batched(input, 3, "avg_pool3d", "avg_pool3d_out_frame", (dtypes.int64,))
     geom = pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool3d")
     if divisor_override is not None and divisor_override == 0:
@@ -146,9 +155,7 @@ def adaptive_avg_pool3d(input, output_size):
     op = "adaptive_avg_pool3d"
     adaptive_rank(input, output_size)
     x, unbatched = batched(input, 3, op, "adaptive_avg_pool3d_cpu")
-    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 3
-    if len(sizes) != 3:
-        raise ValueError(f"{op}: output_size must be an int or a tuple of 3, got {output_size!r}")
+    sizes = adaptive_sizes(output_size, 3, op)
     sizes = tuple(n if s is None else int(s) for s, n in zip(sizes, x.shape[2:]))
     if empty_output(sizes, op):
         out = empty_pooled(x, 2, sizes)

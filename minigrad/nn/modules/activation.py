@@ -56,6 +56,10 @@ class Hardtanh(Module):
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
         super().__init__()
+        if max_val <= min_val:  # (PyTorch asserts it: its AssertionError)
+            raise AssertionError(
+                f"max_val ({max_val}) must be greater than min_val ({min_val}) (Hardtanh)"
+            )
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, input):

@@ -66,8 +66,13 @@ class _ConvNd(Module):
         self.kernel_size = pair(kernel_size, "kernel_size", name, n)
         self.stride = pair(stride, "stride", name, n)
         self.dilation = pair(dilation, "dilation", name, n)
-        if isinstance(padding, str):
-            conv_padding(padding, self.kernel_size, self.stride, self.dilation, name)  # validates
+        if isinstance(padding, str) and not self.transposed:
+            try:  # (PyTorch's constructor refuses a bad padding string with a ValueError)
+                conv_padding(padding, self.kernel_size, self.stride, self.dilation, name)
+            except RuntimeError as exc:
+                raise ValueError(str(exc)) from None
+            self.padding = padding
+        elif isinstance(padding, str):  # kept, as PyTorch's: the transposed forward refuses it
             self.padding = padding
         else:
             self.padding = pair(padding, "padding", name, n)
@@ -218,10 +223,6 @@ class _ConvTransposeNd(_ConvNd):
         device=None,
         dtype=None,
     ):
-        if isinstance(padding, str):
-            raise TypeError(
-                f"{type(self).__name__}: argument 'padding' must be tuple of ints, but found element of type str"
-            )
         name, n = type(self).__name__, self.dims
         self.output_padding = pair(output_padding, "output_padding", name, n)
         super().__init__(

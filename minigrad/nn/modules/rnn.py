@@ -111,7 +111,7 @@ class RNNBase(Module):
 
     def reset_parameters(self) -> None:
         """PyTorch's default: every weight and bias uniform in ±1/√hidden_size."""
-        bound = 1.0 / math.sqrt(self.hidden_size)
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
         for weight in self.parameters():
             init.uniform_(weight, -bound, bound)
 
@@ -323,9 +323,8 @@ class RNNCellBase(Module):
         super().__init__()
         if num_chunks is not None:
             self._gates = _check_size(num_chunks, "num_chunks")
-        self.input_size = _check_size(input_size, "input_size")
-        self.hidden_size = _check_size(hidden_size, "hidden_size")
-        self.bias = bias
+        # (as PyTorch's cells: sizes unchecked, a negative one refused by ``empty`` below)
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         factory = {"device": device, "dtype": dtype}
         gates = self._gates * hidden_size
         self.weight_ih = Parameter(empty((gates, input_size), **factory))
@@ -364,6 +363,10 @@ class RNNCellBase(Module):
         if hx is None:
             states = [zeros(shape, dtype=input.dtype, device=input.device) for _ in range(count)]
         else:
+            if count == 2 and not isinstance(hx, (tuple, list)):  # (PyTorch's parser)
+                raise TypeError(
+                    f"{name}: argument 'hx' must be tuple of Tensors, not {type(hx).__name__}"
+                )
             states = list(hx) if count == 2 else [hx]
             states = [s.unsqueeze(0) if unbatched else s for s in states]
             for s in states:

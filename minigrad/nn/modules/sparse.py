@@ -127,8 +127,7 @@ class EmbeddingBag(Module):
     ):
         super().__init__()
         check_bag_options(scale_grad_by_freq, sparse, "EmbeddingBag")
-        if mode not in ("sum", "mean", "max"):
-            raise ValueError(f"EmbeddingBag: mode has to be one of sum, mean or max, got {mode!r}")
+        # (a bad ``mode`` is refused by the forward's F.embedding_bag, as PyTorch's)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = _check_padding_idx(padding_idx, num_embeddings)
         self.max_norm, self.norm_type = max_norm, norm_type
@@ -220,8 +219,8 @@ def _table(module, weight, freeze: bool, device, dtype) -> Parameter:
         table = Parameter(empty(*shape, device=device, dtype=dtype), requires_grad=not freeze)
         _reset_table(table, module.padding_idx)
         return table
-    if tuple(weight.shape) != shape:
-        raise ValueError(
+    if tuple(weight.shape) != shape:  # (PyTorch asserts it: its AssertionError)
+        raise AssertionError(
             f"Shape of weight {list(weight.shape)} does not match num_embeddings and "
             f"embedding_dim {shape}"
         )

@@ -15,6 +15,11 @@ def norm_except_dim(v: Tensor, dim: int) -> Tensor:
     ``dim=-1`` means the norm of the whole tensor (a 0-dim result)."""
     if dim == -1:
         return vector_norm(v)
+    if not -v.ndim <= dim < v.ndim:  # (wrapping it would normalize over another dim)
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-v.ndim}, {v.ndim - 1}], but "
+            f"got {dim}) (weight_norm's dim)"
+        )
     dim = dim % v.ndim
     return vector_norm(v, 2, dim=tuple(d for d in range(v.ndim) if d != dim), keepdim=True)
 

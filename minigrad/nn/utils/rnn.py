@@ -101,8 +101,9 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
         input = input.transpose(0, 1)
     steps, batch = input.shape[0], input.shape[1]
     if len(lengths) != batch:
-        raise ValueError(
-            f"pack_padded_sequence: expected {batch} lengths (the batch size), got {len(lengths)}"
+        raise RuntimeError(
+            f"pack_padded_sequence: Expected `len(lengths)` to be equal to batch_size, but got "
+            f"{len(lengths)} (batch_size={batch})"
         )
     if any(n <= 0 for n in lengths):
         raise RuntimeError(
@@ -181,8 +182,9 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     """Stack tensors of shape (L_i, *) into one padded (L_max, N, *) tensor (``batch_first``:
     (N, L_max, *)), padding with ``padding_value`` on the ``padding_side``."""
     if padding_side not in ("right", "left"):
-        raise ValueError(
-            f"pad_sequence: padding_side must be 'left' or 'right', got {padding_side!r}"
+        raise RuntimeError(
+            f"pad_sequence: Expected padding_side to be one of left or right, but got "
+            f"{padding_side}."
         )
     sequences = list(sequences)
     if not sequences:

@@ -48,7 +48,9 @@ class SpectralNorm:
                     f"Cannot register two spectral_norm hooks on the same parameter {name}"
                 )
         fn = SpectralNorm(name, n_power_iterations, dim, eps)
-        weight = module._parameters.get(name)
+        if name not in module._parameters:  # (PyTorch's lookup: a KeyError naming it)
+            raise KeyError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
+        weight = module._parameters[name]
         if weight is None:
             raise ValueError(f"`SpectralNorm` cannot be applied as parameter `{name}` is None")
         _check_initialized(weight, "SpectralNorm")
