@@ -8,22 +8,12 @@ early steps are compared at 1e-5 and the rest looser, justified by a float64 run
 libraries agreeing to 1e-13 (LRU, BiDAF); ELMo's float32-only encoder (``torch.FloatTensor``
 weights) drifts 5e-6 over its Adagrad steps and is compared at 2e-5."""
 
-import sys
-
 import pytest
 import test_programs5
 from test_programs5 import close
+from test_programs5 import forget_einops_backend as _forget_einops_backend
 
 programs = test_programs5.programs  # the fixture: run a program with minigrad or PyTorch
-
-
-def _forget_einops_backend():
-    """einops keeps one backend per framework name, holding the first ``torch`` module it saw:
-    a program that calls einops (nystromformer_landmarks) needs a fresh one under each library."""
-    backends = sys.modules.get("einops._backends")
-    if backends is not None:
-        backends._loaded_backends.pop("torch", None)
-        backends._type2backend.clear()
 
 
 pytestmark = pytest.mark.filterwarnings(

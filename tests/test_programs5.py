@@ -18,11 +18,22 @@ HELPERS = ("numpy_init",)
 def _load(name, context):
     for module in (name, *HELPERS):
         sys.modules.pop(module, None)
+    forget_einops_backend()
     with context:
         module = importlib.import_module(name)
     for helper in HELPERS:
         sys.modules.pop(helper, None)
+    forget_einops_backend()
     return module
+
+
+def forget_einops_backend():
+    """einops keeps one backend per framework name, holding the first ``torch`` module it saw:
+    a program that calls einops needs a fresh one under each library."""
+    backends = sys.modules.get("einops._backends")
+    if backends is not None:
+        backends._loaded_backends.pop("torch", None)
+        backends._type2backend.clear()
 
 
 @contextlib.contextmanager
