@@ -103,3 +103,32 @@ def test_the_warnings_match_pytorchs(fresh):
     if not theirs:  # (PyTorch says each once a process, and cannot be made to forget)
         pytest.skip("PyTorch already gave both warnings in this process")
     assert set(theirs) <= set(ours) and len(ours) == 2
+
+
+def test_legacy_sparse_constructor_is_deprecated():
+    said = set(_warnings._said_once)
+    _warnings._said_once.difference_update(
+        {"legacy sparse constructor True", "legacy sparse constructor False"}
+    )
+    try:
+        with_shape = _messages(
+            lambda: minigrad.sparse.FloatTensor(minigrad.tensor(INDICES), minigrad.ones(2), (2, 2))
+        )
+        without = _messages(
+            lambda: minigrad.sparse.FloatTensor(minigrad.tensor(INDICES), minigrad.ones(2))
+        )
+        again = _messages(
+            lambda: minigrad.sparse.FloatTensor(minigrad.tensor(INDICES), minigrad.ones(2))
+        )
+    finally:
+        _warnings._said_once.clear()
+        _warnings._said_once.update(said)
+    assert with_shape == [
+        "torch.sparse.SparseTensor(indices, values, shape, *, device=) is deprecated.  Please "
+        "use torch.sparse_coo_tensor(indices, values, shape, dtype=, device=)."
+    ]
+    assert without == [
+        "torch.sparse.SparseTensor(indices, values, *, device=) is deprecated.  Please use "
+        "torch.sparse_coo_tensor(indices, values, dtype=, device=)."
+    ]
+    assert again == []

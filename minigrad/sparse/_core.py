@@ -284,6 +284,12 @@ def legacy_constructor(dtype):
     of :func:`sparse_coo_tensor` with a fixed dtype."""
 
     def construct(indices, values, size=None):
+        shape = "" if size is None else "shape, "
+        warn_user_once(  # (PyTorch: once a process for each of the two forms)
+            f"legacy sparse constructor {bool(shape)}",
+            f"torch.sparse.SparseTensor(indices, values, {shape}*, device=) is deprecated.  "
+            f"Please use torch.sparse_coo_tensor(indices, values, {shape}dtype=, device=).",
+        )
         return sparse_coo_tensor(indices, values, size, dtype=dtype, check_invariants=False)
 
     construct.__name__ = f"{dtype.name.capitalize()}Tensor"
