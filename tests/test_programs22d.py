@@ -5,9 +5,12 @@ propagation, GCNII's initial residual and identity mapping over a sparse adjacen
 transformer with Laplacian-eigenvector positional encodings (``linalg.eigh``, random sign
 flips), R-GCN with basis decomposition and per-relation ``index_add_``, AlphaFold's triangle
 multiplicative updates and triangle attention, EDM's preconditioning, loss and Heun sampler,
-rectified flow with reflow, and MaskGIT's cosine-schedule masking and confidence decoding.
-Float32 training is compared at 1e-5 relative (the runs differ by 1e-7 to 7e-7 measured);
-the float64 programs (AlphaFold's pair stack) at 1e-10."""
+rectified flow with reflow, MaskGIT's cosine-schedule masking and confidence decoding, a
+variational graph auto-encoder for link prediction (ROC-AUC by hand), and BigGAN's
+class-conditional batch norm with spectral norm and orthogonal regularisation.
+Float32 training is compared at 1e-5 relative (the runs differ by 1e-7 to 7e-7 measured;
+BigGAN's samples by up to 7e-6, where a float64 run agrees to 3e-14); the float64 program
+(AlphaFold's pair stack) at 1e-10."""
 
 import pytest
 import test_programs5
@@ -106,3 +109,25 @@ def test_maskgit_cosine(programs):
     assert ours.masked_history == theirs.masked_history == [112, 88, 48, 0]
     assert ours.sample_list == theirs.sample_list and ours.consistency == theirs.consistency
     assert ours.consistency > 0.6 and ours.schedule == theirs.schedule
+
+
+def test_vgae_link_prediction(programs):
+    ours, theirs = _both(programs, "vgae_link_prediction")  # reparameterisation, AUC by hand
+    assert ours.sizes == theirs.sizes == (49, 12, 12)
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6)
+    assert ours.losses[-1] < 0.5 * ours.losses[0]
+    assert close(ours.aucs, theirs.aucs, 1e-5, 1e-6) and ours.aucs[-1][0] > 0.7  # 0.5: chance
+    assert close([ours.kl_final, ours.z_norms], [theirs.kl_final, theirs.z_norms], 1e-5, 1e-6)
+
+
+def test_biggan_conditional_bn(programs):
+    ours, theirs = _both(programs, "biggan_conditional_bn")  # ccbn, spectral norm, ortho reg
+    assert close(ours.d_losses, theirs.d_losses, 1e-5, 1e-6)
+    assert close(ours.g_losses, theirs.g_losses, 1e-5, 1e-6)
+    # float32 drift through the GAN steps reaches 7e-6 here; a float64 run agrees to 3e-14
+    assert close(ours.sample_range, theirs.sample_range, 3e-5, 1e-6)
+    assert -1 < ours.sample_range[0] < 0 < ours.sample_range[1] < 1  # tanh output, not stuck
+    assert close([ours.stored, ours.sn_u], [theirs.stored, theirs.sn_u], 1e-5, 1e-6)
+    assert abs(ours.sigma_ratio - 1) < 1e-5  # the spectral norm normalises D's last layer
+    assert ours.state_keys == theirs.state_keys and ours.z_chunks == theirs.z_chunks == [3, 3, 3]
+    assert ours.sample_shape == (4, 3, 8, 8)

@@ -122,7 +122,7 @@ scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
 )
 
 epoch_losses = []
-for epoch in range(8):
+for epoch in range(6):
     model.train()
     total = 0.0
     for x, adj, pe, target, _ in graphs:
