@@ -7,7 +7,8 @@ flips), R-GCN with basis decomposition and per-relation ``index_add_``, AlphaFol
 multiplicative updates and triangle attention, EDM's preconditioning, loss and Heun sampler,
 rectified flow with reflow, MaskGIT's cosine-schedule masking and confidence decoding, a
 variational graph auto-encoder for link prediction (ROC-AUC by hand), and BigGAN's
-class-conditional batch norm with spectral norm and orthogonal regularisation.
+class-conditional batch norm with spectral norm and orthogonal regularisation, and NCSN's
+denoising score matching over a noise ladder with annealed Langevin sampling.
 Float32 training is compared at 1e-5 relative (the runs differ by 1e-7 to 7e-7 measured;
 BigGAN's samples by up to 7e-6, where a float64 run agrees to 3e-14); the float64 program
 (AlphaFold's pair stack) at 1e-10."""
@@ -131,3 +132,14 @@ def test_biggan_conditional_bn(programs):
     assert abs(ours.sigma_ratio - 1) < 1e-5  # the spectral norm normalises D's last layer
     assert ours.state_keys == theirs.state_keys and ours.z_chunks == theirs.z_chunks == [3, 3, 3]
     assert ours.sample_shape == (4, 3, 8, 8)
+
+
+def test_ncsn_annealed_langevin(programs):
+    ours, theirs = _both(programs, "ncsn_annealed_langevin")  # DSM over a sigma ladder
+    assert close(ours.sigma_values, theirs.sigma_values, 1e-7, 0) and ours.n_images == 60
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6)
+    assert sum(ours.losses[-8:]) < 0.85 * sum(ours.losses[:8])
+    assert close(ours.grad_norms, theirs.grad_norms, 1e-5, 1e-6)
+    assert close(ours.first_final, theirs.first_final, 1e-5, 1e-6)
+    assert ours.radius_error == pytest.approx(theirs.radius_error, rel=1e-5)
+    assert ours.radius_error < 0.7 * ours.init_radius_error  # the samples moved to the ring
