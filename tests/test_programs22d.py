@@ -3,7 +3,7 @@ module from structural biology and generative models, each run with ``torch`` bo
 minigrad and with PyTorch itself and compared value by value: APPNP's personalised-PageRank
 propagation, GCNII's initial residual and identity mapping over a sparse adjacency, a graph
 transformer with Laplacian-eigenvector positional encodings (``linalg.eigh``, random sign
-flips), R-GCN with basis decomposition and per-relation ``index_add_``, AlphaFold's triangle
+flips), node2vec's biased walks and skip-gram with negative sampling, R-GCN with basis decomposition and per-relation ``index_add_``, AlphaFold's triangle
 multiplicative updates and triangle attention, EDM's preconditioning, loss and Heun sampler,
 rectified flow with reflow, MaskGIT's cosine-schedule masking and confidence decoding, a
 variational graph auto-encoder for link prediction (ROC-AUC by hand), and BigGAN's
@@ -143,3 +143,12 @@ def test_ncsn_annealed_langevin(programs):
     assert close(ours.first_final, theirs.first_final, 1e-5, 1e-6)
     assert ours.radius_error == pytest.approx(theirs.radius_error, rel=1e-5)
     assert ours.radius_error < 0.7 * ours.init_radius_error  # the samples moved to the ring
+
+
+def test_node2vec_skipgram(programs):
+    ours, theirs = _both(programs, "node2vec_skipgram")  # NumPy walks, SGNS, LBFGS probe
+    assert ours.walk_sample == theirs.walk_sample and ours.num_pairs == theirs.num_pairs == 4608
+    assert close(ours.epoch_losses, theirs.epoch_losses, 1e-5, 1e-6)
+    assert ours.epoch_losses[-1] < 0.75 * ours.epoch_losses[0]
+    assert ours.nn_accuracy == theirs.nn_accuracy == 1.0
+    assert ours.probe_accuracy == theirs.probe_accuracy == 1.0
