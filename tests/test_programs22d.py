@@ -3,7 +3,8 @@ module from structural biology and generative models, each run with ``torch`` bo
 minigrad and with PyTorch itself and compared value by value: APPNP's personalised-PageRank
 propagation, GCNII's initial residual and identity mapping over a sparse adjacency, a graph
 transformer with Laplacian-eigenvector positional encodings (``linalg.eigh``, random sign
-flips), node2vec's biased walks and skip-gram with negative sampling, R-GCN with basis decomposition and per-relation ``index_add_``, AlphaFold's triangle
+flips), node2vec's biased walks and skip-gram with negative sampling, R-GCN with basis decomposition and per-relation ``index_add_``, Graph U-Net's top-k pooling
+and unpooling, AlphaFold's triangle
 multiplicative updates and triangle attention, EDM's preconditioning, loss and Heun sampler,
 rectified flow with reflow, MaskGIT's cosine-schedule masking and confidence decoding, a
 variational graph auto-encoder for link prediction (ROC-AUC by hand), and BigGAN's
@@ -152,3 +153,12 @@ def test_node2vec_skipgram(programs):
     assert ours.epoch_losses[-1] < 0.75 * ours.epoch_losses[0]
     assert ours.nn_accuracy == theirs.nn_accuracy == 1.0
     assert ours.probe_accuracy == theirs.probe_accuracy == 1.0
+
+
+def test_graph_unet_topk(programs):
+    ours, theirs = _both(programs, "graph_unet_topk")  # topk pooling, A^2, scatter back
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.accs == theirs.accs
+    assert ours.losses[-1] < 0.5 * ours.losses[0] and ours.accs[-1] >= 0.9
+    assert ours.pooled_sets == theirs.pooled_sets and [len(s) for s in ours.pooled_sets] == [14, 7]
+    assert ours.zero_rows == theirs.zero_rows and ours.unpooled_zero and theirs.unpooled_zero
+    assert close(ours.pooled_adj_rowsums, [1.0] * 4, 1e-6, 1e-6)
