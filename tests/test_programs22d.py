@@ -4,14 +4,15 @@ minigrad and with PyTorch itself and compared value by value: APPNP's personalis
 propagation, GCNII's initial residual and identity mapping over a sparse adjacency, a graph
 transformer with Laplacian-eigenvector positional encodings (``linalg.eigh``, random sign
 flips), node2vec's biased walks and skip-gram with negative sampling, R-GCN with basis decomposition and per-relation ``index_add_``, Graph U-Net's top-k pooling
-and unpooling, AlphaFold's triangle
+and unpooling, a GNS particle simulator (radius graph by ``cdist``, noise injection, rollout), AlphaFold's triangle
 multiplicative updates and triangle attention, EDM's preconditioning, loss and Heun sampler,
 rectified flow with reflow, MaskGIT's cosine-schedule masking and confidence decoding, a
 variational graph auto-encoder for link prediction (ROC-AUC by hand), and BigGAN's
 class-conditional batch norm with spectral norm and orthogonal regularisation, and NCSN's
 denoising score matching over a noise ladder with annealed Langevin sampling.
 Float32 training is compared at 1e-5 relative (the runs differ by 1e-7 to 7e-7 measured;
-BigGAN's samples by up to 7e-6, where a float64 run agrees to 3e-14); the float64 program
+BigGAN's samples by up to 7e-6 and GNS's second-difference losses by 2e-5, where float64
+runs agree to 3e-14); the float64 program
 (AlphaFold's pair stack) at 1e-10."""
 
 import pytest
@@ -162,3 +163,14 @@ def test_graph_unet_topk(programs):
     assert ours.pooled_sets == theirs.pooled_sets and [len(s) for s in ours.pooled_sets] == [14, 7]
     assert ours.zero_rows == theirs.zero_rows and ours.unpooled_zero and theirs.unpooled_zero
     assert close(ours.pooled_adj_rowsums, [1.0] * 4, 1e-6, 1e-6)
+
+
+def test_gns_particles(programs):
+    ours, theirs = _both(programs, "gns_particles")  # cdist radius graph, noise, rollout
+    assert ours.edge_counts == theirs.edge_counts and max(ours.edge_counts) > 10
+    # float32 drift reaches 2e-5 (targets are second differences / DT^2); float64 agrees to 1e-14
+    assert close(ours.losses, theirs.losses, 5e-5, 1e-6)
+    assert sum(ours.losses[-10:]) < 0.5 * sum(ours.losses[:10])
+    assert close(ours.acc_stats, theirs.acc_stats, 1e-5, 1e-6)
+    assert close(ours.rollout_mse, theirs.rollout_mse, 5e-5, 1e-8)
+    assert ours.rollout_mse < 0.2 * ours.still_mse  # better than predicting no motion
