@@ -20,6 +20,7 @@ import numpy as np
 
 from ._memory_format import layout
 from ._sparse_coo import SparseRecord
+from ._warnings import warn_user_once
 
 sparse_csr = layout("sparse_csr")
 sparse_csc = layout("sparse_csc")
@@ -42,6 +43,12 @@ class SparseCompressed(SparseRecord):
     def __init__(self, compressed, plain, values, shape: tuple, layout):
         self.compressed, self.plain, self.values = compressed, plain, values
         self.shape, self.layout = tuple(shape), layout
+        warn_user_once(  # PyTorch's compressed tensors say this once a process, at the first
+            "sparse compressed beta",
+            f"Sparse {layout.name[7:].upper()} tensor support is in beta state. If you miss a "
+            "functionality in the sparse tensor support, please submit a feature request to "
+            "https://github.com/pytorch/pytorch/issues.",
+        )
 
     @property
     def batch_dim(self) -> int:

@@ -56,7 +56,8 @@ def sparse_compressed_tensor(
             the graph.
         size: the full shape; inferred from the indices when omitted.
         dtype, device: of the values. requires_grad: make the result a leaf that requires grad.
-        check_invariants: accepted; minigrad always checks the indices.
+        check_invariants: accepted; minigrad always checks the indices (None, with the global
+            switch never set, warns once as :func:`sparse_coo_tensor` does).
 
     Example:
         >>> s = minigrad.sparse_compressed_tensor(
@@ -70,6 +71,7 @@ def sparse_compressed_tensor(
             "sparse_compressed_tensor expected sparse compressed tensor layout but got "
             f"{layout_name(layout)}"
         )
+    _core.warn_implicit_invariants(check_invariants)
     return _build(
         compressed_indices, plain_indices, values, size, dtype, layout, device, requires_grad
     )
@@ -95,6 +97,7 @@ def _constructor(fixed):
     ) -> Tensor:
         if layout is not None and layout is not fixed:
             raise RuntimeError(f"{op}: layout must be {NAMES[fixed]} but got {layout_name(layout)}")
+        _core.warn_implicit_invariants(check_invariants)
         return _build(
             compressed_indices, plain_indices, values, size, dtype, fixed, device, requires_grad
         )
@@ -271,15 +274,17 @@ class check_sparse_tensor_invariants:  # noqa: N801 - PyTorch's spelling
 
     @staticmethod
     def enable() -> None:
-        check_sparse_tensor_invariants._enabled = True
+        check_sparse_tensor_invariants._enabled = _core.invariants_set[0] = True
 
     @staticmethod
     def disable() -> None:
         check_sparse_tensor_invariants._enabled = False
+        _core.invariants_set[0] = True
 
     def __enter__(self):
         self.saved = check_sparse_tensor_invariants._enabled
         check_sparse_tensor_invariants._enabled = self.state
+        _core.invariants_set[0] = True  # (PyTorch's switch stays explicitly set on exit)
         return self
 
     def __exit__(self, *exc) -> None:

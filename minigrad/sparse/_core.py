@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import backend, dtypes
 from .._sparse_coo import SparseCOO
+from .._warnings import warn_user_once
 from ..autograd.graph import names_node
 from ..ops import Op
 from ..ops.base import on_input_device
@@ -207,7 +208,9 @@ def sparse_coo_tensor(
         size: the full shape; inferred from the largest index when omitted.
         dtype, device: of the values (default: the values' own, or inferred from the data).
         requires_grad: make the result a leaf that requires grad.
-        check_invariants: accepted; minigrad always checks the indices against ``size``.
+        check_invariants: accepted; minigrad always checks the indices against ``size``. Left
+            None while :class:`check_sparse_tensor_invariants` was never set, it warns once,
+            as PyTorch, that the checks are implicitly disabled.
         is_coalesced: declare the indices sorted and without repeats.
 
     Example:
@@ -216,9 +219,26 @@ def sparse_coo_tensor(
         tensor([[0., 0., 3.],
                 [4., 0., 0.]])
     """
+    warn_implicit_invariants(check_invariants)
     vals = _as_values(values, dtype, device)
     with backend.on(vals.device):
         return _construct(indices, vals, size, requires_grad, is_coalesced)
+
+
+invariants_set = [False]  # check_sparse_tensor_invariants was enabled, disabled or entered
+
+
+def warn_implicit_invariants(check_invariants) -> None:
+    """PyTorch's once-per-process warning for a sparse constructor called without
+    ``check_invariants`` while the global switch was never set either way."""
+    if check_invariants is None and not invariants_set[0]:
+        warn_user_once(
+            "sparse invariants",
+            "Sparse invariant checks are implicitly disabled. Memory errors (e.g. SEGFAULT) will "
+            "occur when operating on a sparse tensor which violates the invariants, but checks "
+            "incur performance overhead. To silence this warning, explicitly opt in or out. See "
+            "`torch.sparse.check_sparse_tensor_invariants.__doc__` for guidance.",
+        )
 
 
 def _construct(indices, vals: Tensor, size, requires_grad: bool, is_coalesced) -> Tensor:
@@ -264,7 +284,13 @@ def legacy_constructor(dtype):
     of :func:`sparse_coo_tensor` with a fixed dtype."""
 
     def construct(indices, values, size=None):
-        return sparse_coo_tensor(indices, values, size, dtype=dtype)
+        shape = "" if size is None else "shape, "
+        warn_user_once(  # (PyTorch: once a process for each of the two forms)
+            f"legacy sparse constructor {bool(shape)}",
+            f"torch.sparse.SparseTensor(indices, values, {shape}*, device=) is deprecated.  "
+            f"Please use torch.sparse_coo_tensor(indices, values, {shape}dtype=, device=).",
+        )
+        return sparse_coo_tensor(indices, values, size, dtype=dtype, check_invariants=False)
 
     construct.__name__ = f"{dtype.name.capitalize()}Tensor"
     return construct

@@ -60,7 +60,8 @@ def _through_dense(func, inputs: tuple):
         args = list(args)
         for i, (layout, sparse_dim, shape) in layouts.items():
             every = ones(shape[:sparse_dim], dtype=dtypes.bool).nonzero().T
-            full = sparse_coo_tensor(every, args[i].reshape(-1, *shape[sparse_dim:]), shape)
+            values = args[i].reshape(-1, *shape[sparse_dim:])
+            full = sparse_coo_tensor(every, values, shape, check_invariants=False)
             args[i] = full if layout is sparse_coo else getattr(full, _CONVERT[layout])()
         return dense_results(func(*args))
 
