@@ -1,0 +1,83 @@
+"""Third-party libraries of the twentieth session, run with ``torch`` bound to minigrad (as
+under ``python -m minigrad.as_torch``) and with PyTorch, compared (the helpers of
+``test_third_party_libs``); each skips where its library is not installed. torchview records a
+model's calls with a ``__torch_function__`` tensor subclass and module hooks (it imports
+``torch._C.ScriptMethod`` and calls ``Parameter.__torch_function__`` on the class); torchquad
+dispatches through autoray, which names a backend by the tensor class's module."""
+
+import importlib
+import math
+import re
+import warnings
+
+from test_programs5 import close
+from test_third_party_libs import _both
+
+
+def _torchview(torch):
+    """torchview's graph of a nested model (conv, batch norm, a functional relu, cat, pooling,
+    softmax, a broadcast add), collapsed and expanded: the Graphviz source, whose node labels
+    hold each call's name, depth and shapes, and whose edges are the data flow."""
+    torchview = importlib.import_module("torchview")
+    nn = torch.nn
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.bn = nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4)
+
+        def forward(self, x):
+            y = torch.relu(self.bn(self.conv(x)))
+            return torch.cat([y, y * 2], dim=1)
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.block, self.pool, self.fc = Block(), nn.AdaptiveAvgPool2d(1), nn.Linear(8, 3)
+
+        def forward(self, x):
+            y = self.pool(self.block(x)).flatten(1)
+            return self.fc(y).softmax(-1) + y.mean()
+
+    sources = []
+    for options in ({}, {"expand_nested": True, "depth": 3, "hide_inner_tensors": False}):
+        graph = torchview.draw_graph(Net(), input_size=(2, 3, 5, 5), **options)
+        sources.append(graph.visual_graph.source)
+    return sources
+
+
+def test_torchview_draws_the_graph_pytorch_draws():
+    ours, theirs = _both(_torchview, "torchview", "graphviz")
+    edges = re.findall(r"\t(\d+) -> (\d+)", ours[0])
+    assert len(edges) >= 5 and "Conv2d" in ours[1] and "cat" in ours[1]
+    assert theirs is None or ours == theirs
+
+
+def _torchquad(torch):
+    """torchquad's Simpson, Trapezoid, Boole, Monte Carlo and VEGAS in float64 on a 2-D
+    integrand, and the gradient of a Simpson integral with respect to its domain."""
+    tq = importlib.import_module("torchquad")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (no GPU; Simpson's odd-N notice)
+        tq.set_up_backend("torch", data_type="float64")
+
+        def f(x):
+            return torch.sin(x[:, 0]) * torch.exp(x[:, 1])
+
+        domain = [[0.0, 1.0], [0.0, 2.0]]
+        results = [
+            float(rule.integrate(f, dim=2, N=n, integration_domain=domain))
+            for rule, n in ((tq.Simpson(), 101), (tq.Trapezoid(), 101), (tq.Boole(), 81))
+        ]
+        results.append(float(tq.MonteCarlo().integrate(f, 2, 500, domain, seed=1)))
+        results.append(float(tq.VEGAS().integrate(f, 2, 1000, domain, seed=1)))
+        grad_domain = torch.tensor(domain, dtype=torch.float64, requires_grad=True)
+        tq.Simpson().integrate(f, dim=2, N=31, integration_domain=grad_domain).backward()
+    return results, grad_domain.grad.tolist()
+
+
+def test_torchquad_integrates_as_with_pytorch():
+    ours, theirs = _both(_torchquad, "torchquad", "autoray", "loguru")
+    exact = (1 - math.cos(1.0)) * (math.exp(2.0) - 1)
+    assert abs(ours[0][0] - exact) < 1e-3  # (N=101 points: 9 per dim)
+    assert theirs is None or close(ours, theirs, rtol=1e-10, atol=1e-12)
