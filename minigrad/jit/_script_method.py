@@ -37,14 +37,16 @@ class ScriptMethod:
 
     @property
     def schema(self):
-        """``forward(__torch__.M self, Tensor x) -> Tensor``, read from the signature as
+        """``forward(__torch__.module.M self, Tensor x) -> Tensor``, read from the signature as
         TorchScript reads it (an unannotated argument is a Tensor; the return needs its
         annotation: minigrad infers none)."""
         from ._script_function import Argument, FunctionSchema
 
         schema = FunctionSchema.of(self._function, self.name)
         cls = getattr(type(self._owner), "_saved_as", type(self._owner))
-        arguments = [Argument("self", f"__torch__.{cls.__qualname__}"), *schema.arguments[1:]]
+        inside = "" if cls.__module__ == "__main__" else f"{cls.__module__}."
+        owner_type = f"__torch__.{inside}{cls.__qualname__}"
+        arguments = [Argument("self", owner_type), *schema.arguments[1:]]
         return schema._replace(arguments=arguments)
 
     def _traced(self, what: str):
