@@ -37,7 +37,7 @@ def range_pop() -> int:
 
 def range_start(msg: str) -> int:
     """Start a range that may end on another thread; returns its id for :func:`range_end`."""
-    return int(_nvtx().RangeStart(msg))
+    return int(_nvtx().RangeStart(msg, -1))  # (-1: the default colour)
 
 
 def range_end(range_id: int) -> None:
