@@ -356,6 +356,8 @@ def _method(name, impl):
         return dispatch(getattr(tensor_cls, public), impl, (self, *args), kwargs)
 
     functools.update_wrapper(call, impl)
+    if name.startswith("__") and name != impl.__name__:  # ``x[i]`` hands on ``__getitem__``,
+        call.__name__, call.__qualname__ = name, f"Tensor.{name}"  # as PyTorch (torchview)
     return call
 
 

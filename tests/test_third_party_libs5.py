@@ -13,6 +13,8 @@ import warnings
 from test_programs5 import close
 from test_third_party_libs import _both
 
+import minigrad
+
 
 def _torchview(torch):
     """torchview's graph of a nested model (conv, batch norm, a functional relu, cat, pooling,
@@ -57,6 +59,14 @@ def _torchquad(torch):
     """torchquad's Simpson, Trapezoid, Boole, Monte Carlo and VEGAS in float64 on a 2-D
     integrand, and the gradient of a Simpson integral with respect to its domain."""
     tq = importlib.import_module("torchquad")
+    dtype = torch.get_default_dtype()  # (torchquad's set_up_backend sets it: put back after)
+    try:
+        return _integrals(torch, tq)
+    finally:
+        torch.set_default_dtype(dtype)
+
+
+def _integrals(torch, tq):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # (no GPU; Simpson's odd-N notice)
         tq.set_up_backend("torch", data_type="float64")
@@ -81,3 +91,74 @@ def test_torchquad_integrates_as_with_pytorch():
     exact = (1 - math.cos(1.0)) * (math.exp(2.0) - 1)
     assert abs(ours[0][0] - exact) < 1e-3  # (N=101 points: 9 per dim)
     assert theirs is None or close(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def _torchview_recurrent(torch):
+    """torchview on an embedding + LSTM model (rolled, and called with keyword inputs) and on
+    a module used twice (rolled, and expanded with its inner tensors and functions): the LSTM
+    is one ``lstm`` call that the recording subclass sees, indexing is ``__getitem__``. (With
+    ``hide_module_functions=False`` the ``lstm`` node's input label lacks PyTorch's hidden-state
+    shapes, ``2 x (1, 2, 6)``: not compared.)"""
+    torchview = importlib.import_module("torchview")
+    nn = torch.nn
+
+    class Recurrent(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb, self.lstm = nn.Embedding(10, 4), nn.LSTM(4, 6, batch_first=True)
+            self.head = nn.Linear(6, 2)
+
+        def forward(self, idx, mask=None):
+            out, _ = self.lstm(self.emb(idx))
+            y = self.head(out[:, -1])
+            return y if mask is None else y * mask
+
+    class Shared(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(3, 3)
+
+        def forward(self, x):
+            return self.lin(self.lin(x)).view(-1).sum()
+
+    torch.manual_seed(0)
+    idx = torch.randint(0, 10, (2, 5))
+    cases = [
+        (Recurrent(), {"input_data": [idx], "roll": True}),
+        (Recurrent(), {"input_data": {"idx": idx, "mask": torch.ones(2, 2)}}),
+        (Shared(), {"input_size": (2, 3), "roll": True, "show_shapes": False}),
+        (Shared(), {"input_size": (2, 3), "hide_inner_tensors": False,
+                    "hide_module_functions": False, "expand_nested": True}),
+    ]  # fmt: skip
+    return [torchview.draw_graph(m, **kw).visual_graph.source for m, kw in cases]
+
+
+def test_torchview_recurrent_and_shared_modules_as_pytorch():
+    ours, theirs = _both(_torchview_recurrent, "torchview", "graphviz")
+    assert "LSTM" in ours[0] and "__getitem__" in ours[1]
+    assert theirs is None or ours == theirs
+
+
+def test_recurrent_layer_hands_a_subclass_one_call(as_torch):
+    """A ``__torch_function__`` subclass sees an LSTM/GRU as one ``lstm``/``gru`` call (as
+    PyTorch's ``_VF`` call), batched or not, and gets the plain layer's numbers back."""
+    seen = []
+
+    class Recording(minigrad.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            seen.append(func.__name__)
+            return super().__torch_function__(func, types, args, kwargs or {})
+
+    for layer, x in ((minigrad.nn.LSTM(3, 4), minigrad.randn(5, 2, 3)),
+                     (minigrad.nn.GRU(3, 4, batch_first=True), minigrad.randn(5, 3))):  # fmt: skip
+        seen.clear()
+        out, state = layer(x.as_subclass(Recording))
+        assert type(layer).__name__.lower() in seen  # (unbatched: unsqueeze, gru, squeeze)
+        assert seen.count("__getitem__") == 0 and len(seen) in (1, 4)
+        plain_out, plain_state = layer(x)
+        assert type(out) is Recording
+        assert minigrad.equal(out.as_subclass(minigrad.Tensor), plain_out)
+        first = state[0] if isinstance(state, tuple) else state
+        plain_first = plain_state[0] if isinstance(plain_state, tuple) else plain_state
+        assert first.shape == plain_first.shape
