@@ -45,6 +45,8 @@ def _torchview(torch):
     for options in ({}, {"expand_nested": True, "depth": 3, "hide_inner_tensors": False}):
         graph = torchview.draw_graph(Net(), input_size=(2, 3, 5, 5), **options)
         sources.append(graph.visual_graph.source)
+    layer = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, dropout=0.0)
+    sources.append(torchview.draw_graph(layer, input_size=(1, 3, 8), depth=2).visual_graph.source)
     return sources
 
 
@@ -162,3 +164,33 @@ def test_recurrent_layer_hands_a_subclass_one_call(as_torch):
         first = state[0] if isinstance(state, tuple) else state
         plain_first = plain_state[0] if isinstance(plain_state, tuple) else plain_state
         assert first.shape == plain_first.shape
+
+
+def test_attention_hands_a_subclass_one_call(as_torch):
+    """A ``__torch_function__`` subclass sees ``nn.MultiheadAttention`` as PyTorch's calls:
+    batch-first inputs transposed (once for self-attention), one
+    ``multi_head_attention_forward``, the output transposed back; the numbers are the plain
+    layer's (separate key/value sizes too)."""
+    seen = []
+
+    class Recording(minigrad.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            seen.append(func.__name__)
+            return super().__torch_function__(func, types, args, kwargs or {})
+
+    mha = minigrad.nn.MultiheadAttention(8, 2, batch_first=True)
+    x = minigrad.randn(2, 3, 8)
+    out, weights = mha(*(x.as_subclass(Recording),) * 3)
+    assert [n for n in seen if n != "dim"] == [
+        "transpose",
+        "multi_head_attention_forward",
+        "transpose",
+    ]  # (dim: the batched check, as PyTorch's)
+    plain_out, plain_weights = mha(x, x, x)
+    assert minigrad.allclose(out.as_subclass(minigrad.Tensor), plain_out, atol=1e-6)
+    assert minigrad.allclose(weights.as_subclass(minigrad.Tensor), plain_weights, atol=1e-6)
+    cross = minigrad.nn.MultiheadAttention(8, 2, kdim=5, vdim=4)
+    q, k, v = minigrad.randn(3, 2, 8), minigrad.randn(4, 2, 5), minigrad.randn(4, 2, 4)
+    out, _ = cross(q.as_subclass(Recording), k, v)
+    assert minigrad.allclose(out.as_subclass(minigrad.Tensor), cross(q, k, v)[0], atol=1e-6)
