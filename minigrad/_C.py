@@ -6,7 +6,8 @@ names this module, as PyTorch's does), ``_log_api_usage_once``, which libraries 
 PyTorch (torchvision, torchmetrics, Lightning) call when they build a module or a metric, and
 ``_are_functorch_transforms_active``, which they ask before a fast path (kornia),
 ``_current_graph_task_id`` (whether a backward runs), and
-``_nn._parse_to``, ``Module.to``'s argument parser (Lightning's ``DeviceDtypeModuleMixin``)."""
+``_nn._parse_to``, ``Module.to``'s argument parser (Lightning's ``DeviceDtypeModuleMixin``),
+and ``ScriptMethod``, the type of a scripted module's ``forward`` (torchview tests for it)."""
 
 import os
 import sys
@@ -15,6 +16,7 @@ import types
 from ._torch_function import DisableTorchFunction, DisableTorchFunctionSubclass
 from ._torch_function import disabled_torch_function_impl as _disabled_torch_function_impl
 from .backend import Generator
+from .jit._script_method import ScriptMethod
 from .tensor import Tensor
 
 _TensorMeta = type(Tensor)  # the metaclass of Tensor, as torch._C._TensorMeta (Lightning's hints)
@@ -109,4 +111,5 @@ __all__ = [
     "_log_api_usage_once",
     "_are_functorch_transforms_active",
     "_TensorMeta",
+    "ScriptMethod",
 ]

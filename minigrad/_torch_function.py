@@ -35,10 +35,21 @@ from ._tensor_params import REFUSED
 from .autograd import graph
 
 
-def disabled_torch_function_impl(cls, func, types, args=(), kwargs=None):
+class _DisabledTorchFunctionImpl:
     """The ``__torch_function__`` of classes that opt out (``Parameter``, ``Buffer``): the
-    function runs as on a plain tensor and its result is not converted."""
-    return func(*args, **(kwargs or {}))
+    function runs as on a plain tensor and its result is not converted. Like PyTorch's
+    (a builtin), it does not bind: ``Parameter.__torch_function__(func, types, args, kwargs)``
+    on the class (torchview calls it so) and on an instance take the same four arguments, and
+    ``func`` runs with subclasses' ``__torch_function__`` disabled."""
+
+    __name__ = __qualname__ = "_disabled_torch_function_impl"
+
+    def __call__(self, func, types, args=(), kwargs=None):
+        with DisableTorchFunctionSubclass():  # (as PyTorch's: no subclass sees the call again)
+            return func(*args, **(kwargs or {}))
+
+
+disabled_torch_function_impl = _DisabledTorchFunctionImpl()
 
 
 # -- per-thread state ---------------------------------------------------------------------------
@@ -345,6 +356,8 @@ def _method(name, impl):
         return dispatch(getattr(tensor_cls, public), impl, (self, *args), kwargs)
 
     functools.update_wrapper(call, impl)
+    if name.startswith("__") and name != impl.__name__:  # ``x[i]`` hands on ``__getitem__``,
+        call.__name__, call.__qualname__ = name, f"Tensor.{name}"  # as PyTorch (torchview)
     return call
 
 

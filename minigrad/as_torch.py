@@ -110,9 +110,11 @@ def imports():
     sys.meta_path.insert(0, finder)
     shown_before = _public_name.show_as("torch")
     version_before = _show_torch_version()
+    autoray_before = _autoray_backend("torch")
     try:
         yield
     finally:
+        _autoray_backend(autoray_before)
         _show_torch_version(version_before)
         _public_name.show_as(shown_before)
         sys.meta_path.remove(finder)
@@ -121,6 +123,32 @@ def imports():
                 module.__name__ = _minigrad_name(name)
             del sys.modules[name]
         sys.modules.update(saved)
+
+
+def _autoray_backend(name: str | None) -> str | None:
+    """Make autoray (torchquad's and quimb's array dispatch) name minigrad's tensors' backend
+    ``name`` (None: by their module, ``minigrad``, as outside); returns the name it had. It
+    names a backend by the array class's top module, and has its torch translations
+    (``expand_dims`` as ``unsqueeze``, ...) for ``torch`` only, which imports minigrad here."""
+    if "autoray" not in sys.modules and importlib.util.find_spec("autoray") is None:
+        return None
+    autoray = importlib.import_module("autoray")
+    custom = getattr(autoray.autoray, "_CUSTOM_BACKENDS", None)
+    if custom is None:  # (a release without the registry this relies on)
+        return None
+    from .nn.parameter import Buffer, Parameter
+    from .tensor import Tensor
+
+    before = custom.get(Tensor)
+    for cls in (Tensor, Parameter, Buffer):
+        if name is None:
+            custom.pop(cls, None)
+        else:
+            custom[cls] = name
+    invalidate = getattr(autoray.autoray, "_invalidate_backend_inference_caches", None)
+    if invalidate is not None:
+        invalidate()
+    return before
 
 
 TORCH_API = "2.13.0"  # the PyTorch release whose API minigrad follows (DESIGN.md's contract)

@@ -3,7 +3,10 @@
 Devices, synchronisation, memory statistics (CuPy's memory pool), random-generator state,
 events and streams for timing. Every function that takes ``device`` accepts an index, a
 string (``"cuda:1"``) or a device, as PyTorch does; ``None`` means the current device.
-Differences from PyTorch: ``"cuda"`` always means ``cuda:0`` for tensors (``set_device``
+Without CuPy or a GPU the module answers as PyTorch's CPU build: the probes say no, the
+memory statistics are 0 or empty, and what needs a GPU raises :class:`CudaUnavailableError`
+(an ``AssertionError`` and a ``RuntimeError``). The parts live in ``_cuda_*`` modules by
+topic (memory, streams, devices, NVML, NVTX, legacy types). Differences from PyTorch: ``"cuda"`` always means ``cuda:0`` for tensors (``set_device``
 changes where CuPy allocates, not what ``"cuda"`` names), and the peak memory statistics
 count from the first call of a memory-statistics function (CuPy keeps no peak, so minigrad
 installs a counting allocator then).
@@ -11,26 +14,78 @@ installs a counting allocator then).
 
 from __future__ import annotations
 
-from . import backend
+import sys
+
+from . import _cuda_device, backend
+from . import _cuda_nvtx as nvtx
+from ._cuda_common import CudaUnavailableError, backend_of, index_of, require  # noqa: F401
+from ._cuda_device import (  # noqa: F401 - torch.cuda's names
+    CUDAGraph,
+    can_device_access_peer,
+    device_of,
+    get_arch_list,
+    get_device_capability,
+    get_device_properties,
+    get_sync_debug_mode,
+    graph,
+    graph_pool_handle,
+    init,
+    initial_seed,
+    ipc_collect,
+    is_initialized,
+    is_tf32_supported,
+    make_graphed_callables,
+    seed_all,
+    set_sync_debug_mode,
+)
+from ._cuda_legacy import TYPES as _LEGACY_TYPES
+from ._cuda_memory import (  # noqa: F401 - torch.cuda's names
+    empty_cache,
+    get_per_process_memory_fraction,
+    max_memory_allocated,
+    max_memory_cached,
+    max_memory_reserved,
+    mem_get_info,
+    memory_allocated,
+    memory_cached,
+    memory_reserved,
+    memory_snapshot,
+    memory_stats,
+    memory_stats_as_nested_dict,
+    memory_summary,
+    reset_accumulated_memory_stats,
+    reset_max_memory_allocated,
+    reset_max_memory_cached,
+    reset_peak_memory_stats,
+    set_per_process_memory_fraction,
+)
+from ._cuda_nvml import (  # noqa: F401 - torch.cuda's names
+    clock_rate,
+    device_memory_used,
+    list_gpu_processes,
+    memory_usage,
+    power_draw,
+    temperature,
+    utilization,
+)
+from ._cuda_streams import (  # noqa: F401 - torch.cuda's names
+    Event,
+    ExternalStream,
+    Stream,
+    StreamContext,
+    current_stream,
+    default_stream,
+    is_current_stream_capturing,
+    set_stream,
+    stream,
+)
 from .backend import OutOfMemoryError  # noqa: F401  (torch.cuda.OutOfMemoryError)
 
-
-def _backend(device=None):
-    if device is None or isinstance(device, int):
-        return backend.get_backend("cuda")
-    return backend.device(device).backend
+sys.modules[f"{__name__}.nvtx"] = nvtx  # ``import minigrad.cuda.nvtx``, as torch.cuda.nvtx
+globals().update(_LEGACY_TYPES)  # FloatTensor, LongTensor, ... on the GPU
 
 
-def _index(device=None) -> int:
-    """The GPU index meant by ``device`` (an int, a string, a Device, or None: the current)."""
-    if device is None:
-        return _backend().current
-    if isinstance(device, int):
-        return device
-    dev = backend.device(device)
-    if dev.type == "cpu":
-        raise ValueError(f"expected a GPU device, got {dev}")
-    return dev.index
+_backend, _index = backend_of, index_of
 
 
 def is_available() -> bool:
@@ -65,7 +120,8 @@ def set_device(device) -> None:
 
 def get_device_name(device=None) -> str:
     """The GPU's name, e.g. ``'NVIDIA H100 80GB HBM3'``."""
-    name = _backend(device).xp.cuda.runtime.getDeviceProperties(_index(device))["name"]
+    b = require("get_device_name", device)
+    name = b.xp.cuda.runtime.getDeviceProperties(_index(device))["name"]
     return name.decode() if isinstance(name, bytes) else name
 
 
@@ -87,6 +143,7 @@ manual_seed_all = manual_seed
 
 
 def _generator(device):
+    require("get_rng_state", device if not isinstance(device, int) else None)
     dev = backend.device(device if not isinstance(device, int) else f"cuda:{device}")
     return backend.default_generator(dev)
 
@@ -113,155 +170,5 @@ def set_rng_state_all(new_states) -> None:
         set_rng_state(state, i)
 
 
-class _PeakAllocator:
-    """CuPy's pool allocator, noting the largest ``used_bytes`` per device after each malloc."""
-
-    def __init__(self, xp):
-        self.xp, self.pool, self.peak = xp, xp.get_default_memory_pool(), {}
-
-    def __call__(self, size):
-        memory = self.pool.malloc(size)
-        index = self.xp.cuda.get_device_id()
-        used = self.pool.used_bytes()
-        if used > self.peak.get(index, 0):
-            self.peak[index] = used
-        return memory
-
-
-_peaks: dict = {}  # backend name -> _PeakAllocator
-
-
-def _peak_allocator(b) -> _PeakAllocator:
-    tracker = _peaks.get(b.name)
-    if tracker is None:
-        tracker = _peaks[b.name] = _PeakAllocator(b.xp)
-        b.xp.cuda.set_allocator(tracker)
-    return tracker
-
-
-def memory_allocated(device=None) -> int:
-    """Bytes held by live arrays on ``device`` (CuPy's pool ``used_bytes``)."""
-    b, index = _backend(device), _index(device)
-    _peak_allocator(b)
-    with b.using(index):
-        return b.xp.get_default_memory_pool().used_bytes()
-
-
-def memory_reserved(device=None) -> int:
-    """Bytes CuPy's pool holds on ``device``, cached blocks included (``total_bytes``)."""
-    b, index = _backend(device), _index(device)
-    with b.using(index):
-        return b.xp.get_default_memory_pool().total_bytes()
-
-
-def max_memory_allocated(device=None) -> int:
-    """The most bytes held by live arrays since :func:`reset_peak_memory_stats` (or since
-    the first memory-statistics call)."""
-    b, index = _backend(device), _index(device)
-    tracker = _peak_allocator(b)
-    return max(tracker.peak.get(index, 0), memory_allocated(device))
-
-
-def reset_peak_memory_stats(device=None) -> None:
-    """Start :func:`max_memory_allocated` again from what is allocated now."""
-    b, index = _backend(device), _index(device)
-    _peak_allocator(b).peak[index] = memory_allocated(device)
-
-
-def empty_cache() -> None:
-    """Give the cached, unused blocks of CuPy's memory pool back to the driver."""
-    b = _backend()
-    if b.is_available():
-        b.xp.get_default_memory_pool().free_all_blocks()
-
-
-class Stream:
-    """A CUDA stream (CuPy's): ``with minigrad.cuda.stream(s):`` queues kernels on it."""
-
-    def __init__(self, device=None, priority: int = 0):
-        b = _backend(device)
-        with b.using(_index(device)):
-            self._stream = b.xp.cuda.Stream(non_blocking=False)
-
-    def synchronize(self) -> None:
-        self._stream.synchronize()
-
-    def __enter__(self):
-        self._stream.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        return self._stream.__exit__(*exc)
-
-
-class StreamContext:
-    """The context :func:`stream` returns: kernels queue on ``stream`` inside it (``None``:
-    no change)."""
-
-    def __init__(self, stream: Stream | None):
-        self.stream = stream
-
-    def __enter__(self) -> None:
-        """Queue kernels on the stream; ``with cuda.stream(s) as x`` binds None, as PyTorch's."""
-        if self.stream is not None:
-            self.stream.__enter__()
-
-    def __exit__(self, *exc):
-        return self.stream.__exit__(*exc) if self.stream is not None else False
-
-
-def stream(s: Stream | None) -> StreamContext:
-    """A context that queues kernels on ``s`` (``None``: no change)."""
-    return StreamContext(s)
-
-
-class Event:
-    """A CUDA event, for timing GPU work as ``torch.cuda.Event(enable_timing=True)``.
-
-    Example:
-        >>> start, end = cuda.Event(enable_timing=True), cuda.Event(enable_timing=True)
-        >>> start.record(); y = x @ x; end.record(); end.synchronize()
-        >>> start.elapsed_time(end)  # milliseconds
-    """
-
-    def __init__(
-        self, enable_timing: bool = False, blocking: bool = False, interprocess: bool = False,
-        device=None,
-    ):  # fmt: skip
-        if interprocess:
-            raise NotImplementedError("cuda.Event(interprocess=True) is not supported in minigrad")
-        self._backend = _backend(device)
-        self._event = self._backend.xp.cuda.Event(block=blocking, disable_timing=not enable_timing)
-
-    def record(self, stream: Stream | None = None) -> None:
-        self._event.record(None if stream is None else stream._stream)
-
-    def synchronize(self) -> None:
-        self._event.synchronize()
-
-    def query(self) -> bool:
-        return bool(self._event.done)
-
-    def elapsed_time(self, end_event: Event) -> float:
-        """Milliseconds between this event and ``end_event`` (both recorded)."""
-        return float(self._backend.xp.cuda.get_elapsed_time(self._event, end_event._event))
-
-
-class CUDAGraph:
-    """A captured CUDA graph (``torch.cuda.CUDAGraph``): minigrad does not capture CUDA
-    graphs, so making one raises (the class is here for code that names it)."""
-
-    def __init__(self, keep_graph: bool = False):
-        raise NotImplementedError(
-            "torch.cuda.CUDAGraph: minigrad does not capture CUDA graphs; run the code eagerly"
-        )
-
-
-class graph:  # noqa: N801 - PyTorch's name
-    """``torch.cuda.graph``, the context that captures a :class:`CUDAGraph`: not in minigrad
-    (making one raises)."""
-
-    def __init__(self, cuda_graph, pool=None, stream=None, capture_error_mode: str = "global"):
-        raise NotImplementedError(
-            "torch.cuda.graph: minigrad does not capture CUDA graphs; run the code eagerly"
-        )
+# torch.cuda's names that minigrad.cuda's parameters would shadow if imported above
+device, seed = _cuda_device.device, _cuda_device.seed

@@ -188,6 +188,10 @@ def _view_class(cls: type, kind: type) -> type:
     view_cls = _views.get((cls, kind))
     if view_cls is None:
         attrs = {"_saved_as": cls, "original_name": cls.__name__, "__module__": __name__}
+        if kind is RecursiveScriptModule and callable(getattr(cls, "forward", None)):
+            from ._script_method import ScriptMethodDescriptor  # script(m).forward: ScriptMethod
+
+            attrs["forward"] = ScriptMethodDescriptor(cls.forward, "forward")
         view_cls = _views[cls, kind] = type(kind.__name__, (kind, cls), attrs)
     return view_cls
 

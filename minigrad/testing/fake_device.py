@@ -351,6 +351,7 @@ class _MemoryPool:
 
     def __init__(self):
         self._used: dict = {}
+        self._limit: dict = {}
 
     def malloc(self, size):
         return _Memory(self, size)
@@ -360,6 +361,13 @@ class _MemoryPool:
 
     def total_bytes(self):
         return self.used_bytes()  # the stand-in caches nothing
+
+    def set_limit(self, size=None, fraction=None):
+        total = _FakeCuda.runtime.getDeviceProperties(_FakeCuda.current)["totalGlobalMem"]
+        self._limit[_FakeCuda.current] = int(size if fraction is None else fraction * total)
+
+    def get_limit(self):
+        return self._limit.get(_FakeCuda.current, 0)
 
     def free_all_blocks(self):
         pass
@@ -374,11 +382,29 @@ def _allocate(size):
 
 
 class _Stream:
-    def __init__(self, non_blocking=False):
+    _current: dict = {}  # device -> the stream made current with ``use()``
+
+    def __init__(self, non_blocking=False, ptr=None):
         self.non_blocking = non_blocking
+        self.device_id = _FakeCuda.current if ptr != 0 else -1
+        self.ptr = id(self) if ptr is None else ptr
 
     def synchronize(self):
         pass
+
+    @property
+    def done(self):
+        return True
+
+    def wait_event(self, event):
+        pass
+
+    def use(self):
+        _Stream._current[_FakeCuda.current] = self
+        return self
+
+    def is_capturing(self):
+        return False
 
     def __enter__(self):
         return self
@@ -449,6 +475,15 @@ class _FakeCuda:
             return {"name": b"minigrad fakegpu", "totalGlobalMem": 2**34, "major": 9, "minor": 0}
 
         @staticmethod
+        def memGetInfo():  # noqa: N802
+            total = _FakeCuda.runtime.getDeviceProperties(_FakeCuda.current)["totalGlobalMem"]
+            return total - _POOL.used_bytes(), total
+
+        @staticmethod
+        def deviceCanAccessPeer(device, peer):  # noqa: N802
+            return int(device != peer)
+
+        @staticmethod
         def runtimeGetVersion():  # noqa: N802
             return 12080
 
@@ -459,6 +494,14 @@ class _FakeCuda:
     @staticmethod
     def get_device_id():
         return _FakeCuda.current
+
+    @staticmethod
+    def get_current_stream(device_id=-1):
+        return _Stream._current.get(_FakeCuda.current, _Stream.null)
+
+    @staticmethod
+    def ExternalStream(ptr, device_id=-1):  # noqa: N802 - CuPy's name
+        return _Stream(ptr=ptr)
 
     @staticmethod
     def get_elapsed_time(start, end):
@@ -473,7 +516,7 @@ class _FakeCuda:
         return _allocator[0]
 
 
-_Stream.null = _Stream()
+_Stream.null = _Stream(ptr=0)
 
 
 def _upload(fn):

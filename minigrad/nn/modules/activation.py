@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..._torch_function import has_override
 from ...creation import empty
 from .. import functional as F
 from .. import init
@@ -321,6 +322,12 @@ class MultiheadAttention(Module):
             average_attn_weights: average the returned weights over heads.
             is_causal: a hint that ``attn_mask`` is the causal mask (which must be given).
         """
+        if has_override((query, key, value)):
+            return self._forward_as_one_call(
+                query, key, value, key_padding_mask=key_padding_mask, need_weights=need_weights,
+                attn_mask=attn_mask, average_attn_weights=average_attn_weights,
+                is_causal=is_causal,
+            )  # fmt: skip
         if self._qkv_same_embed_dim:
             projections = self.in_proj_weight
         else:
@@ -339,6 +346,33 @@ class MultiheadAttention(Module):
             batch_first=self.batch_first,
             name=f"{self._get_name()}(embed_dim={self.embed_dim}, num_heads={self.num_heads})",
         )  # fmt: skip
+
+    def _forward_as_one_call(self, query, key, value, **options):
+        """The layer as PyTorch runs it for tensor subclasses with ``__torch_function__``
+        (torchview records it so): batch-first inputs transposed (once for a shared tensor),
+        one call of ``F.multi_head_attention_forward``, the output transposed back."""
+        batched = query.dim() == 3
+        if self.batch_first and batched:
+            if key is value and query is key:
+                query = key = value = query.transpose(1, 0)
+            elif key is value:
+                query, key = (x.transpose(1, 0) for x in (query, key))
+                value = key
+            else:
+                query, key, value = (x.transpose(1, 0) for x in (query, key, value))
+        separate = {}
+        if not self._qkv_same_embed_dim:
+            separate = {"use_separate_proj_weight": True, "q_proj_weight": self.q_proj_weight,
+                        "k_proj_weight": self.k_proj_weight, "v_proj_weight": self.v_proj_weight}  # fmt: skip
+        output, weights = F.multi_head_attention_forward(
+            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight,
+            self.in_proj_bias, self.bias_k, self.bias_v, self.add_zero_attn, self.dropout,
+            self.out_proj.weight, self.out_proj.bias, training=self.training, **options,
+            **separate,
+        )  # fmt: skip
+        if self.batch_first and batched:
+            output = output.transpose(1, 0)
+        return output, weights
 
 
 # -- branch layers2: more activations, kept in their own file for size; PyTorch's path is here

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from ..._torch_function import DisableTorchFunctionSubclass, has_override
 from ..._warnings import warn_user
 from ...creation import empty, zeros
 from .. import init
@@ -162,6 +163,8 @@ class RNNBase(Module):
     # -- forward -------------------------------------------------------------------------------
     def forward(self, input, hx=None):
         packed = isinstance(input, PackedSequence)
+        if not packed and has_override((input, hx)):
+            return self._forward_as_one_call(input, hx)
         if packed:
             data, batch_sizes = input.data, [int(v) for v in input.batch_sizes.tolist()]
             batch, unbatched = batch_sizes[0], False
@@ -179,6 +182,28 @@ class RNNBase(Module):
         if unbatched:
             return output.squeeze(1), self._map(state, lambda t: t.squeeze(1))
         return padded_output(output, self.mode, self.bidirectional, self.batch_first), state
+
+    def _forward_as_one_call(self, input, hx):
+        """The layer as one call of ``torch.lstm``/``gru``/``rnn_tanh``/``rnn_relu``, which a
+        tensor subclass's ``__torch_function__`` sees (and wraps the outputs of), as PyTorch's
+        ``_VF`` call: torchview records a recurrent layer so."""
+        import minigrad
+
+        with DisableTorchFunctionSubclass():  # (its checks' reshapes are not the layer's calls)
+            data, _, batch, unbatched = self._steps(input)
+        hx = self._initial_state(hx, batch, data, unbatched)
+        batch_dim = 0 if self.batch_first else 1
+        if unbatched:
+            input = input.unsqueeze(batch_dim)
+        weights = [getattr(self, n) for n in self._flat_weights_names]
+        result = getattr(minigrad, self.mode.lower())(
+            input, hx, weights, self.bias, self.num_layers, float(self.dropout), self.training,
+            self.bidirectional, self.batch_first,
+        )  # fmt: skip
+        output, state = result[0], (tuple(result[1:]) if self.mode == "LSTM" else result[1])
+        if unbatched:
+            return output.squeeze(batch_dim), self._map(state, lambda t: t.squeeze(1))
+        return output, state
 
     def _run_layers(self, data, batch_sizes, hx, packed: bool):
         """``(output, final state)`` of the stacked layers on the time-major ``data`` (a
