@@ -1,0 +1,288 @@
+"""Third-party libraries of the twenty-second helper (entmax, lion-pytorch, schedulefree,
+rotary-embedding-torch, soft-moe-pytorch, perceiver-pytorch, info-nce-pytorch, torchcde,
+torchode, geomloss, tensorly, POT, auraloss, julius, nnAudio, rtdl-revisiting-models,
+pytorch-tabnet, DeepXDE), run with ``torch`` bound to minigrad (as under
+``python -m minigrad.as_torch``) and with PyTorch, compared number by number (the helpers of
+``test_third_party_libs``); each skips where its library is not installed."""
+
+import importlib
+
+import numpy as np
+from test_programs5 import close
+from test_third_party_libs import _both
+
+
+def _entmax(torch):
+    """entmax's sparsemax, 1.5-entmax, bisection entmax and their losses, with backward."""
+    em = importlib.import_module("entmax")
+    torch.manual_seed(0)
+    x = torch.randn(3, 5, dtype=torch.float64, requires_grad=True)
+    outs = [em.sparsemax(x, dim=-1), em.entmax15(x, dim=-1), em.entmax_bisect(x, alpha=1.3)]
+    target = torch.tensor([0, 2, 4])
+    losses = [em.Entmax15Loss()(x, target), em.SparsemaxLoss()(x, target)]
+    weights = torch.arange(5.0, dtype=torch.float64)
+    total = sum((o * weights).sum() for o in outs) + sum(loss.sum() for loss in losses)
+    (grad,) = torch.autograd.grad(total, x)
+    return [o.tolist() for o in outs + losses], grad.tolist()
+
+
+def test_entmax_as_with_pytorch():
+    ours, theirs = _both(_entmax, "entmax")
+    assert ours[0][0][0].count(0.0) > 0  # sparse
+    assert theirs is None or close(ours, theirs, rtol=1e-9, atol=1e-12)
+
+
+def _optimizers(torch):
+    """lion-pytorch's Lion and schedulefree's AdamW/SGD/RAdam (``train()``/``eval()`` swap the
+    averaged weights in) on a small regression."""
+    lion = importlib.import_module("lion_pytorch")
+    sf = importlib.import_module("schedulefree")
+    torch.manual_seed(1)
+    x, y, results = torch.randn(8, 4), torch.randn(8, 2), []
+    for make in (
+        lambda ps: lion.Lion(ps, lr=1e-2, weight_decay=1e-2),
+        lambda ps: sf.AdamWScheduleFree(ps, lr=1e-2, warmup_steps=2),
+        lambda ps: sf.SGDScheduleFree(ps, lr=1e-2),
+        lambda ps: sf.RAdamScheduleFree(ps, lr=1e-2),
+    ):
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Tanh(), torch.nn.Linear(3, 2))
+        opt = make(model.parameters())
+        getattr(opt, "train", lambda: None)()
+        for _ in range(3):
+            opt.zero_grad()
+            loss = ((model(x) - y) ** 2).mean()
+            loss.backward()
+            opt.step()
+        getattr(opt, "eval", lambda: None)()
+        results.append([loss.item(), [p.tolist() for p in model.parameters()]])
+    return results
+
+
+def test_lion_and_schedulefree_as_with_pytorch():
+    ours, theirs = _both(_optimizers, "lion_pytorch", "schedulefree")
+    assert theirs is None or close(ours, theirs)
+
+
+def _lucidrains(torch):
+    """rotary-embedding-torch (plain, xpos, axial pixel frequencies), soft-moe-pytorch's
+    SoftMoE and perceiver-pytorch's Perceiver, forward and backward."""
+    rotary = importlib.import_module("rotary_embedding_torch")
+    soft_moe = importlib.import_module("soft_moe_pytorch")
+    perceiver = importlib.import_module("perceiver_pytorch")
+    torch.manual_seed(0)
+    q, k = torch.randn(1, 2, 6, 16, requires_grad=True), torch.randn(1, 2, 6, 16)
+    rot = rotary.RotaryEmbedding(dim=8)
+    q2, k2 = rot.rotate_queries_or_keys(q), rot.rotate_queries_or_keys(k)
+    xq, xk = rotary.RotaryEmbedding(dim=8, use_xpos=True).rotate_queries_and_keys(q, k)
+    axial = rotary.RotaryEmbedding(dim=4, freqs_for="pixel", max_freq=16).get_axial_freqs(3, 4)
+    moe = soft_moe.SoftMoE(dim=16, seq_len=8, num_experts=4)
+    model = perceiver.Perceiver(
+        input_channels=3, input_axis=2, num_freq_bands=4, max_freq=10.0, depth=1,
+        num_latents=8, latent_dim=16, cross_heads=1, latent_heads=2, cross_dim_head=8,
+        latent_dim_head=8, num_classes=5,
+    )  # fmt: skip
+    outs = [q2 * k2, xq, xk, moe(torch.randn(2, 8, 16)), model(torch.randn(2, 6, 6, 3))]
+    sum(o.sum() for o in outs).backward()
+    grads = [p.grad.abs().sum().item() for p in [*moe.parameters(), *model.parameters()]]
+    return [o.sum().item() for o in outs], axial.tolist(), q.grad.tolist(), grads
+
+
+def test_rotary_soft_moe_perceiver_as_with_pytorch():
+    packages = "rotary_embedding_torch", "soft_moe_pytorch", "perceiver_pytorch", "einops"
+    ours, theirs = _both(_lucidrains, *packages)
+    assert theirs is None or close(ours, theirs)
+
+
+def _contrastive_and_transport(torch):
+    """info-nce-pytorch's InfoNCE (unpaired and paired negatives), geomloss's SamplesLoss
+    (Sinkhorn with weights, energy, Gaussian) and POT (``emd2``, ``sinkhorn2``,
+    ``wasserstein_1d``), with gradients."""
+    info_nce = importlib.import_module("info_nce")
+    geomloss = importlib.import_module("geomloss")
+    ot = importlib.import_module("ot")
+    torch.manual_seed(0)
+    q, p = torch.randn(6, 8, requires_grad=True), torch.randn(6, 8)
+    losses = [
+        info_nce.InfoNCE()(q, p),
+        info_nce.InfoNCE(negative_mode="unpaired")(q, p, torch.randn(10, 8)),
+        info_nce.InfoNCE(negative_mode="paired", temperature=0.2)(q, p, torch.randn(6, 4, 8)),
+    ]
+    x, y = torch.randn(20, 2, requires_grad=True), torch.randn(25, 2) + 1
+    a, b = torch.rand(20), torch.rand(25)
+    for kind in ("sinkhorn", "energy", "gaussian"):
+        losses.append(geomloss.SamplesLoss(kind, blur=0.5, backend="tensorized")(x, y))
+    losses.append(geomloss.SamplesLoss("sinkhorn", blur=0.3)(a / a.sum(), x, b / b.sum(), y))
+    xs = torch.randn(6, 2, dtype=torch.float64, requires_grad=True)
+    ys = torch.randn(7, 2, dtype=torch.float64)
+    wa, wb = (torch.full((n,), 1 / n, dtype=torch.float64) for n in (6, 7))
+    cost = ot.dist(xs, ys)
+    losses += [ot.emd2(wa, wb, cost), ot.sinkhorn2(wa, wb, cost, 1.0)]
+    losses.append(ot.wasserstein_1d(xs[:, 0], ys[:, 0], p=2))
+    grads = torch.autograd.grad(sum(loss.float() for loss in losses), [q, x, xs])
+    return [loss.item() for loss in losses], [g.tolist() for g in grads]
+
+
+def test_info_nce_geomloss_pot_as_with_pytorch():
+    ours, theirs = _both(_contrastive_and_transport, "info_nce", "geomloss", "ot")
+    assert theirs is None or close(ours, theirs)
+
+
+def _differential_equations(torch):
+    """torchcde's ``cdeint`` (RK4) over a Hermite cubic spline and its gradient, linear and
+    natural cubic interpolation (a missing value filled); torchode's Dopri5 with an integral
+    step-size controller on a batch of problems."""
+    cde = importlib.import_module("torchcde")
+    to = importlib.import_module("torchode")
+    torch.manual_seed(0)
+    t = torch.linspace(0, 1, 6)
+    path = torch.cat([t[None, :, None].expand(2, 6, 1), torch.randn(2, 6, 2)], -1)
+    spline = cde.CubicSpline(cde.hermite_cubic_coefficients_with_backward_differences(path))
+    field = torch.nn.Sequential(torch.nn.Linear(4, 4 * 3), torch.nn.Tanh())
+    field.forward = lambda t, z: torch.nn.Sequential.forward(field, z).view(2, 4, 3)
+    z = cde.cdeint(
+        X=spline, z0=torch.randn(2, 4), func=field, t=spline.interval, method="rk4",
+        options={"step_size": 0.25},
+    )  # fmt: skip
+    z.sum().backward()  # (the adjoint method, through the field's parameters)
+    path[0, 2, 1] = float("nan")
+    linear = cde.LinearInterpolation(cde.linear_interpolation_coeffs(path))
+    natural = cde.CubicSpline(cde.natural_cubic_coeffs(path))
+    interpolated = [linear.evaluate(0.3), linear.derivative(0.3), natural.evaluate(0.55)]
+    term = to.ODETerm(lambda t, y: -0.5 * y + torch.sin(t)[:, None])
+    solver = to.AutoDiffAdjoint(to.Dopri5(term=term), to.IntegralController(1e-6, 1e-3, term=term))
+    t_eval = torch.linspace(0, 2, 5).expand(3, 5)
+    sol = solver.solve(to.InitialValueProblem(y0=torch.randn(3, 2), t_eval=t_eval))
+    return (z.tolist(), field[0].weight.grad.tolist(), [v.tolist() for v in interpolated],
+            sol.ys.tolist(), sol.stats["n_steps"].tolist())  # fmt: skip
+
+
+def test_torchcde_torchode_as_with_pytorch():
+    ours, theirs = _both(
+        _differential_equations, "torchcde", "torchode", "torchdiffeq", "torchsde", "torchtyping"
+    )
+    assert theirs is None or close(ours, theirs, rtol=1e-4, atol=1e-5)
+
+
+def _tensorly(torch):
+    """tensorly on its PyTorch backend: CP (``parafac``) and Tucker decompositions by SVD
+    initialisation and alternating least squares, their reconstruction errors, unfold/fold."""
+    tl = importlib.import_module("tensorly")
+    decomposition = importlib.import_module("tensorly.decomposition")
+    tl.set_backend("pytorch")
+    try:
+        torch.manual_seed(0)
+        x = tl.tensor(torch.randn(4, 5, 3, dtype=torch.float64))
+        cp = decomposition.parafac(x, rank=2, init="svd", n_iter_max=10)
+        tucker = decomposition.tucker(x, rank=[2, 2, 2], init="svd", n_iter_max=10)
+        errors = [tl.norm(x - tl.cp_to_tensor(cp)), tl.norm(x - tl.tucker_to_tensor(tucker))]
+        unfolded = tl.unfold(x, 1)
+        return ([e.item() for e in errors], [f.abs().tolist() for f in cp.factors],
+                unfolded.tolist(), bool((tl.fold(unfolded, 1, x.shape) == x).all()))  # fmt: skip
+    finally:
+        tl.set_backend("numpy")
+
+
+def test_tensorly_as_with_pytorch():
+    ours, theirs = _both(_tensorly, "tensorly")
+    assert ours[3] is True
+    assert theirs is None or close(ours, theirs, rtol=1e-7, atol=1e-9)
+
+
+def _audio(torch):
+    """auraloss's multi-resolution STFT, SI-SDR and ESR losses with gradients, julius's
+    resampling, low-pass filters, band split and FFT convolution, nnAudio's STFT, mel
+    spectrogram (a trainable filter bank), MFCC and CQT layers."""
+    auraloss = importlib.import_module("auraloss")
+    julius = importlib.import_module("julius")
+    features = importlib.import_module("nnAudio.features")
+    torch.manual_seed(0)
+    x, y = torch.randn(2, 1, 1024, requires_grad=True), torch.randn(2, 1, 1024)
+    stft = auraloss.freq.MultiResolutionSTFTLoss([128, 256], [32, 64], [128, 256])
+    losses = [stft(x, y), auraloss.time.SISDRLoss()(x, y), auraloss.time.ESRLoss()(x, y)]
+    flat = x[:, 0]
+    filtered = [
+        julius.resample_frac(flat, 4, 5), julius.lowpass_filter(flat, 0.1),
+        julius.split_bands(flat, sample_rate=16000, n_bands=3),
+        julius.fft_conv1d(x, torch.randn(3, 1, 64)),
+    ]  # fmt: skip
+    mel = features.MelSpectrogram(
+        sr=8000, n_fft=128, n_mels=16, hop_length=64, trainable_mel=True, verbose=False
+    )
+    specs = [
+        features.STFT(n_fft=128, hop_length=64, output_format="Magnitude", verbose=False)(flat),
+        mel(flat),
+        features.MFCC(sr=8000, n_mfcc=8, n_fft=128, n_mels=16, hop_length=64, verbose=False)(flat),
+        features.CQT1992v2(sr=8000, hop_length=64, fmin=200, n_bins=12, verbose=False)(flat),
+    ]  # fmt: skip
+    total = sum(losses) + sum(f.square().mean() for f in filtered) + specs[1].mean()
+    total.backward()
+    return ([v.item() for v in losses], [f.sum().item() for f in filtered],
+            [s.sum().item() for s in specs], x.grad.abs().sum().item(),
+            mel.mel_basis.grad.abs().sum().item())  # fmt: skip
+
+
+def test_auraloss_julius_nnaudio_as_with_pytorch():
+    ours, theirs = _both(_audio, "auraloss", "julius", "nnAudio")
+    assert theirs is None or close(ours, theirs, rtol=1e-4, atol=1e-4)
+
+
+def _tabular(torch):
+    """rtdl-revisiting-models' MLP, ResNet and FT-Transformer (its parameter groups, AdamW
+    steps, dropout on), pytorch-tabnet's ``TabNetClassifier.fit`` with an eval set (ghost batch
+    norm, sparsemax attention), ``predict_proba``, feature importances and ``explain``."""
+    rtdl = importlib.import_module("rtdl_revisiting_models")
+    tab_model = importlib.import_module("pytorch_tabnet.tab_model")
+    torch.manual_seed(0)
+    x_num, x_cat, y = torch.randn(8, 3), torch.randint(0, 4, (8, 2)), torch.randn(8)
+    mlp = rtdl.MLP(d_in=3, d_out=1, n_blocks=2, d_block=8, dropout=0.1)
+    resnet = rtdl.ResNet(d_in=3, d_out=2, n_blocks=1, d_block=8, d_hidden=None,
+                         d_hidden_multiplier=2.0, dropout1=0.1, dropout2=0.0)  # fmt: skip
+    kwargs = rtdl.FTTransformer.get_default_kwargs(n_blocks=1)
+    ft = rtdl.FTTransformer(n_cont_features=3, cat_cardinalities=[4, 4], d_out=1, **kwargs)
+    opt = torch.optim.AdamW(ft.make_parameter_groups(), lr=1e-3, weight_decay=1e-5)
+    for _ in range(2):
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(ft(x_num, x_cat).squeeze(-1), y).backward()
+        opt.step()
+    outs = [mlp(x_num), resnet(x_num), ft.eval()(x_num, x_cat)]
+    rng = np.random.RandomState(0)
+    data = rng.randn(40, 4).astype(np.float32)
+    labels = (data[:, 0] + data[:, 1] > 0).astype(int)
+    clf = tab_model.TabNetClassifier(n_d=4, n_a=4, n_steps=2, seed=0, verbose=0)
+    clf.fit(data[:32], labels[:32], eval_set=[(data[32:], labels[32:])], max_epochs=2,
+            batch_size=16, virtual_batch_size=8, warm_start=True)  # fmt: skip
+    return ([o.tolist() for o in outs], clf.history["loss"], clf.predict_proba(data[:4]).tolist(),
+            clf.feature_importances_.tolist(), clf.explain(data[:2])[0].tolist())  # fmt: skip
+
+
+def test_rtdl_tabnet_as_with_pytorch():
+    ours, theirs = _both(_tabular, "rtdl_revisiting_models", "pytorch_tabnet")
+    assert theirs is None or close(ours, theirs, rtol=1e-4, atol=1e-5)
+
+
+def _deepxde(torch):
+    """DeepXDE on its PyTorch backend: a physics-informed network for a 1-D Poisson problem
+    (second derivatives by ``dde.grad.hessian``, Dirichlet conditions), Adam steps, the test
+    metric and predictions."""
+    dde = importlib.import_module("deepxde")
+    dde.config.set_random_seed(0)
+    geom = dde.geometry.Interval(-1, 1)
+
+    def pde(x, y):
+        return dde.grad.hessian(y, x) + np.pi**2 * torch.sin(np.pi * x)
+
+    bc = dde.icbc.DirichletBC(geom, lambda x: (x[:, :1] + 1) / 2, lambda x, on: on)
+    data = dde.data.PDE(geom, pde, bc, 8, 2, num_test=10, train_distribution="uniform",
+                        solution=lambda x: np.sin(np.pi * x) + (x + 1) / 2)  # fmt: skip
+    model = dde.Model(data, dde.nn.FNN([1, 8, 8, 1], "tanh", "Glorot uniform"))
+    model.compile("adam", lr=1e-3, metrics=["l2 relative error"])
+    history, _ = model.train(iterations=10, display_every=5, verbose=0)
+    predicted = model.predict(np.array([[0.3], [-0.5]]))
+    return [h.tolist() for h in history.loss_train], history.metrics_test, predicted.tolist()
+
+
+def test_deepxde_as_with_pytorch(monkeypatch):
+    monkeypatch.setenv("DDE_BACKEND", "pytorch")
+    ours, theirs = _both(_deepxde, "deepxde")
+    assert theirs is None or close(ours, theirs)
