@@ -286,3 +286,42 @@ def test_deepxde_as_with_pytorch(monkeypatch):
     monkeypatch.setenv("DDE_BACKEND", "pytorch")
     ours, theirs = _both(_deepxde, "deepxde")
     assert theirs is None or close(ours, theirs)
+
+
+_PYTORCH_OPTIMIZERS = (
+    "adabelief adafactor adahessian adan adopt ademamix came dadaptadam emonavi galore kate "
+    "kron lamb lars madgrad magma mars prodigy ranger schedulefreeadamw scalableshampoo "
+    "shampoo sm3 soap sophiah"
+).split()
+
+
+def _pytorch_optimizer(torch):
+    """pytorch_optimizer (its foreach paths group tensors by ``torch.utils._foreach_utils``,
+    Magma calls ``_patch_step_function``): three closure steps of each optimizer above on a
+    small regression (float64: Shampoo and SOAP's eigensolvers in float32 differ by more than
+    rounding), Hessian-based ones with ``create_graph``."""
+    po = importlib.import_module("pytorch_optimizer")
+    results = {}
+    for name in _PYTORCH_OPTIMIZERS:
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(
+            torch.nn.Linear(4, 3), torch.nn.Tanh(), torch.nn.Linear(3, 2)
+        ).double()
+        x, y = torch.randn(8, 4, dtype=torch.float64), torch.randn(8, 2, dtype=torch.float64)
+        opt = po.load_optimizer(name)(model.parameters(), lr=1e-2)
+
+        def closure(opt=opt, model=model, x=x, y=y, name=name):
+            opt.zero_grad()
+            loss = ((model(x) - y) ** 2).mean()
+            loss.backward(create_graph=name in ("adahessian", "sophiah"))
+            return loss
+
+        for _ in range(3):
+            opt.step(closure)
+        results[name] = [p.tolist() for p in model.parameters()]
+    return results
+
+
+def test_pytorch_optimizer_as_with_pytorch():
+    ours, theirs = _both(_pytorch_optimizer, "pytorch_optimizer")
+    assert theirs is None or close(ours, theirs, rtol=1e-6, atol=1e-8)

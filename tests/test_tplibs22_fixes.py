@@ -62,3 +62,70 @@ def test_adjoint_of_a_0d_tensor_warns_as_pytorch(fresh_once):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert [z.adjoint().item(), z.mH.item(), z.H.item()] == [1 - 2j] * 3
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "RAdam"])
+def test_optimizers_pass_their_switches_in_defaults_as_pytorch(name):
+    """pytorch_optimizer's DeMo is ``class DeMo(torch.optim.SGD, BaseOptimizer)``: SGD's
+    ``super().__init__(params, defaults)`` reaches a mixin taking ``(params, defaults)`` only,
+    so ``foreach`` and the other switches travel in ``defaults``, as PyTorch's."""
+
+    class Base(minigrad.optim.Optimizer):
+        def __init__(self, params, defaults):
+            self.seen = sorted(defaults)
+            super().__init__(params, defaults)
+
+    mixed = type("Mixed", (getattr(minigrad.optim, name), Base), {})
+    opt = mixed([minigrad.nn.Parameter(minigrad.ones(2))], lr=0.1, foreach=False)
+    assert "foreach" in opt.seen and "differentiable" in opt.seen
+    assert opt.param_groups[0]["foreach"] is False
+
+
+def test_patch_step_function_as_pytorch():
+    """pytorch_optimizer's Magma wraps another optimizer without ``Optimizer.__init__`` and
+    calls PyTorch's private ``_patch_step_function``: the step hooks then run."""
+
+    class Wrapper(minigrad.optim.Optimizer):
+        def __init__(self, inner):
+            self.inner = inner
+            self._patch_step_function()
+
+        def step(self, closure=None):
+            return self.inner.step(closure)
+
+    p = minigrad.nn.Parameter(minigrad.ones(2))
+    opt = Wrapper(minigrad.optim.SGD([p], lr=0.5))
+    assert opt._zero_grad_profile_name == "Optimizer.zero_grad#Wrapper.zero_grad"
+    calls = []
+    opt.register_step_post_hook(lambda o, args, kwargs: calls.append(type(o).__name__))
+    p.grad = minigrad.ones(2)
+    opt.step()
+    assert calls == ["Wrapper"] and p.tolist() == [0.5, 0.5]
+
+
+def test_group_tensors_by_device_and_dtype_as_pytorch():
+    """``torch.utils._foreach_utils`` (pytorch_optimizer imports it): the groups of a nested
+    list by the device and dtype of the first list's tensors, with their indices."""
+    from minigrad.utils import _foreach_utils as fu
+
+    a, b, c = minigrad.ones(2), minigrad.ones(3, dtype=minigrad.float64), minigrad.zeros(1)
+    groups = fu._group_tensors_by_device_and_dtype([[a, b, c], [None, b, c]], with_indices=True)
+    cpu = minigrad.device("cpu")
+    (f32_lists, f32_at), (f64_lists, f64_at) = (
+        groups[cpu, minigrad.float32],
+        groups[cpu, minigrad.float64],
+    )
+    assert f32_at == [0, 2] and f64_at == [1] and len(groups) == 2
+    assert f32_lists[0][0] is a and f32_lists[1] == [None, c] and f64_lists[1][0] is b
+    assert fu._group_tensors_by_device_and_dtype([[a], []])[cpu, minigrad.float32] == (
+        [[a], []],
+        [],
+    )
+    with pytest.raises(RuntimeError, match="the 0-th Tensor is not"):
+        fu._group_tensors_by_device_and_dtype([[None, a]])
+    with pytest.raises(RuntimeError, match="as long as the first"):
+        fu._group_tensors_by_device_and_dtype([[a, b], [a]])
+    assert (
+        fu._has_foreach_support([a, None], cpu)
+        and "cpu" in fu._get_fused_kernels_supported_devices()
+    )
