@@ -38,6 +38,12 @@ def is_available() -> bool:
     return backend.get_backend("cuda").is_available()
 
 
+def is_initialized() -> bool:
+    """Whether minigrad has started CUDA (imported CuPy to run on a GPU), as
+    ``torch.cuda.is_initialized``: False on a machine without CuPy."""
+    return backend.get_backend("cuda")._cupy is not None
+
+
 def is_bf16_supported(including_emulation: bool = True) -> bool:
     """False: CuPy has no bfloat16 dtype, so minigrad keeps bfloat16 on the CPU (programs that
     ask pick float16 for GPU autocast instead)."""

@@ -1,6 +1,7 @@
 """Fixes found running the twenty-second helper's third-party libraries (POT, ...) on minigrad:
 each test fails without its fix."""
 
+import importlib
 import warnings
 
 import pytest
@@ -129,3 +130,86 @@ def test_group_tensors_by_device_and_dtype_as_pytorch():
         fu._has_foreach_support([a, None], cpu)
         and "cpu" in fu._get_fused_kernels_supported_devices()
     )
+
+
+def _hessian_rows(mod):
+    x = mod.tensor([1.0, 2.0, 3.0], dtype=mod.float64, requires_grad=True)
+    (g,) = mod.autograd.grad((x**3).sum() + x[0] * x[1], x, create_graph=True)
+    legacy = importlib.import_module(mod.__name__ + "._vmap_internals")
+    rows = legacy._vmap(lambda v: mod.autograd.grad(g, x, v, retain_graph=True)[0])
+    return rows(mod.eye(3, dtype=mod.float64))
+
+
+def test_legacy_vmap_batches_autograd_grad_as_pytorch():
+    """pytorch-minimize's Newton methods take a Hessian as ``torch._vmap_internals._vmap`` of
+    ``autograd.grad`` over the rows of an identity."""
+    hessian = _hessian_rows(minigrad)
+    assert hessian.tolist() == [[6.0, 1.0, 0.0], [1.0, 12.0, 0.0], [0.0, 0.0, 18.0]]
+    torch = pytest.importorskip("torch")
+    assert _hessian_rows(torch).tolist() == hessian.tolist()
+    vmap = importlib.import_module("minigrad._vmap_internals")._vmap
+    a, b = minigrad.arange(6.0).reshape(2, 3), minigrad.tensor([10.0, 20.0])
+    out = vmap(lambda r, s: (r * s, r.sum()), in_dims=(1, None), out_dims=(1, 0))(a, b)
+    assert out[0].tolist() == [[0.0, 10.0, 20.0], [60.0, 80.0, 100.0]]
+    assert out[1].tolist() == [3.0, 5.0, 7.0]
+    assert vmap(lambda r: None, allow_none_pass_through=True)(a) is None
+    with pytest.raises(ValueError, match="must only return Tensors"):
+        vmap(lambda r: None)(a)
+    with pytest.warns(FutureWarning, match="Please use `torch.vmap` instead"):
+        importlib.import_module("minigrad._vmap_internals").vmap(lambda r: r)
+
+
+def test_autograd_functional_private_helpers_as_pytorch():
+    """``torch.autograd.functional``'s ``_as_tuple``, ``_construct_standard_basis_for``,
+    ``_grad_postprocess`` and ``_tuple_postprocess`` (pytorch-minimize's Jacobians)."""
+    from minigrad.autograd import functional as af
+
+    a, b = minigrad.zeros(1), minigrad.zeros(2, dtype=minigrad.float64)
+    assert af._as_tuple(a, "inputs", "jacobian") == (False, (a,))
+    assert af._as_tuple((a, b), "inputs", "jacobian")[0] is True
+    assert af._as_tuple([a, b]) == (a, b) and af._as_tuple(a) == (a,)
+    with pytest.raises(TypeError, match="must be either a Tensor or a tuple of Tensors"):
+        af._as_tuple((a, 1), "inputs", "jacobian")
+    first, second = af._construct_standard_basis_for((a, b), (1, 2))
+    assert first.tolist() == [[1.0], [0.0], [0.0]] and first.dtype == minigrad.float32
+    assert second.tolist() == [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]] and second.dtype == b.dtype
+    assert af._tuple_postprocess(((a,),), (False, False)) is a
+    assert af._tuple_postprocess((a, b), True) == (a, b)
+    x = minigrad.ones(2, requires_grad=True) * 2
+    assert af._grad_postprocess(((x,),), False)[0][0].requires_grad is False
+    assert af._grad_postprocess((x,), True)[0] is x
+
+
+def _line_search(mod):
+    """PyTorch's tensor line search on a quadratic from a poor first step."""
+    lbfgs = importlib.import_module(mod.__name__ + ".optim.lbfgs")
+    scale = mod.tensor([1.0, 10.0, 100.0], dtype=mod.float64)
+    x, d = mod.tensor([1.0, 1.0, 1.0], dtype=mod.float64), mod.tensor([-1.0, -1.0, -1.0])
+
+    def obj(x, t, d):
+        y = x + t * d.double()
+        return float((scale * y * y).sum()), 2 * scale * y
+
+    f, g = obj(x, 0.0, d)
+    f_new, g_new, t, evals = lbfgs._strong_wolfe(obj, x, 3.0, d.double(), f, g, g.dot(d.double()))
+    f1, g1, f2, g2 = (mod.tensor(v, dtype=mod.float64) for v in (1.0, -1.0, 0.5, 0.2))
+    cubic = lbfgs._cubic_interpolate(0.0, f1, g1, 1.0, f2, g2)  # (PyTorch's takes tensors)
+    return [float(f_new), *g_new.tolist(), float(t), evals, float(cubic)]
+
+
+def test_strong_wolfe_on_tensors_as_pytorch():
+    """pytorch-minimize imports ``torch.optim.lbfgs._strong_wolfe`` and ``_cubic_interpolate``
+    (PyTorch's signatures, on tensors)."""
+    ours = _line_search(minigrad)
+    assert ours[5] > 1 and 0 < ours[4] < 3.0
+    torch = pytest.importorskip("torch")
+    assert ours == pytest.approx(_line_search(torch), rel=1e-12)
+
+
+def test_cuda_is_initialized():
+    """torchquad asks ``torch.cuda.is_initialized()``: False until CUDA has been started."""
+    if not minigrad.cuda.is_available():
+        assert minigrad.cuda.is_initialized() is False
+    else:
+        minigrad.zeros(1, device="cuda")
+        assert minigrad.cuda.is_initialized() is True
