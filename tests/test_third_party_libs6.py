@@ -8,6 +8,7 @@ pytorch-tabnet, DeepXDE), run with ``torch`` bound to minigrad (as under
 import importlib
 
 import numpy as np
+import pytest
 from test_programs5 import close
 from test_third_party_libs import _both
 
@@ -325,3 +326,38 @@ def _pytorch_optimizer(torch):
 def test_pytorch_optimizer_as_with_pytorch():
     ours, theirs = _both(_pytorch_optimizer, "pytorch_optimizer")
     assert theirs is None or close(ours, theirs, rtol=1e-6, atol=1e-8)
+
+
+def _minimize_dct_ssim(torch):
+    """pytorch-minimize's ``minimize`` (BFGS, L-BFGS with PyTorch's strong-Wolfe search,
+    Newton-CG, trust-region and exact Newton: Hessians by the legacy ``_vmap``), torch-dct's
+    orthonormal DCT and its inverse with a gradient, pytorch-msssim's SSIM (its Gaussian window
+    is float32 ``exp``: a few ulps apart, hence the looser tolerance) and MS-SSIM."""
+    torchmin = importlib.import_module("torchmin")
+    dct = importlib.import_module("torch_dct")
+    msssim = importlib.import_module("pytorch_msssim")
+    target = torch.arange(3.0, dtype=torch.float64)
+    results = []
+    for method in ("bfgs", "l-bfgs", "newton-cg", "trust-exact", "newton-exact"):
+        found = torchmin.minimize(
+            lambda z: ((z - target) ** 2).sum() + (z[0] * z[1]) ** 2,
+            torch.ones(3, dtype=torch.float64), method=method,
+        )  # fmt: skip
+        results.append([found.x.tolist(), int(found.nit)])
+    torch.manual_seed(0)
+    x = torch.randn(3, 8, dtype=torch.float64, requires_grad=True)
+    coefficients = dct.dct(x, norm="ortho")
+    (coefficients * torch.arange(8.0)).sum().backward()
+    a, b = torch.rand(1, 3, 32, 32, requires_grad=True), torch.rand(1, 3, 32, 32)
+    similarity = msssim.ssim(a, b, data_range=1.0, size_average=False)
+    similarity.sum().backward()
+    c = torch.rand(1, 1, 170, 170)
+    multi = msssim.ms_ssim(c, (c + 0.1 * torch.rand_like(c)).clamp(0, 1), data_range=1.0)
+    return (results, coefficients.tolist(), dct.idct(coefficients, norm="ortho").tolist(),
+            x.grad.tolist(), similarity.tolist(), a.grad.abs().sum().item(), multi.item())  # fmt: skip
+
+
+def test_pytorch_minimize_torch_dct_msssim_as_with_pytorch():
+    ours, theirs = _both(_minimize_dct_ssim, "torchmin", "torch_dct", "pytorch_msssim")
+    assert ours[0][0][0] == pytest.approx([0.0, 1.0, 2.0], abs=1e-4)
+    assert theirs is None or close(ours, theirs, rtol=1e-4, atol=1e-5)
