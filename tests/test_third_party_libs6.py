@@ -361,3 +361,46 @@ def test_pytorch_minimize_torch_dct_msssim_as_with_pytorch():
     ours, theirs = _both(_minimize_dct_ssim, "torchmin", "torch_dct", "pytorch_msssim")
     assert ours[0][0][0] == pytest.approx([0.0, 1.0, 2.0], abs=1e-4)
     assert theirs is None or close(ours, theirs, rtol=1e-4, atol=1e-5)
+
+
+def _torchjd_came_ranger(torch):
+    """torchjd's Jacobian descent (``autojac.backward`` maps ``autograd.grad`` over the rows of
+    the Jacobian with ``torch.vmap``, then ``jac_to_grad`` with MGDA, PCGrad, IMTL-G, Aligned-MTL
+    and ConFIG), its aggregators on a matrix; came-pytorch's CAME, pytorch-ranger's Ranger,
+    RangerVA and RangerQH (the deprecated ``addcmul_(Number, ...)`` overload)."""
+    autojac = importlib.import_module("torchjd.autojac")
+    aggregation = importlib.import_module("torchjd.aggregation")
+    came = importlib.import_module("came_pytorch")
+    ranger = importlib.import_module("pytorch_ranger")
+    torch.manual_seed(0)
+    nn = torch.nn
+    shared = nn.Sequential(nn.Linear(6, 4), nn.ReLU())
+    heads = nn.Linear(4, 1), nn.Linear(4, 1)
+    params = [*shared.parameters(), *heads[0].parameters(), *heads[1].parameters()]
+    x, y = torch.randn(8, 6), torch.rand(2, 8)
+    grads, aggregated = [], []
+    for name in ("MGDA", "PCGrad", "IMTLG", "AlignedMTL", "ConFIG"):
+        features = shared(x)
+        losses = [nn.functional.mse_loss(h(features).squeeze(1), t) for h, t in zip(heads, y)]
+        autojac.backward(losses)
+        autojac.jac_to_grad(params, getattr(aggregation, name)())
+        grads.append([p.grad.tolist() for p in params])
+        for p in params:
+            p.grad = None
+        aggregated.append(getattr(aggregation, name)()(torch.randn(3, 5, dtype=torch.float64)))
+    steps = []
+    for make in (came.CAME, ranger.Ranger, ranger.RangerVA, ranger.RangerQH):
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 2))
+        opt = make(model.parameters(), lr=1e-2)
+        for _ in range(3):
+            opt.zero_grad()
+            ((model(x[:, :4]) - y.T) ** 2).mean().backward()
+            opt.step()
+        steps.append([p.tolist() for p in model.parameters()])
+    return grads, [a.tolist() for a in aggregated], steps
+
+
+def test_torchjd_came_ranger_as_with_pytorch():
+    ours, theirs = _both(_torchjd_came_ranger, "torchjd", "came_pytorch", "pytorch_ranger")
+    assert theirs is None or close(ours, theirs)

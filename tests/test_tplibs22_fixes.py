@@ -4,6 +4,7 @@ each test fails without its fix."""
 import importlib
 import warnings
 
+import numpy as np
 import pytest
 
 import minigrad
@@ -213,3 +214,22 @@ def test_cuda_is_initialized():
     else:
         minigrad.zeros(1, device="cuda")
         assert minigrad.cuda.is_initialized() is True
+
+
+def _vmapped_vjps(mod):
+    x = mod.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=mod.float64, requires_grad=True)
+    losses = mod.stack([(x**2).sum(), (x[0] * x[1]).sum(), x.sin().sum()])
+
+    def vjp(v):
+        return mod.autograd.grad(losses, x, v, retain_graph=True)
+
+    return mod.vmap(vjp)(mod.eye(3, dtype=mod.float64))[0]
+
+
+def test_vmap_over_autograd_grad_as_pytorch():
+    """torchjd maps ``torch.autograd.grad`` over the rows of a Jacobian with ``torch.vmap``:
+    the cotangents batched, each row one vector-Jacobian product (it crashed in the engine)."""
+    rows = _vmapped_vjps(minigrad)
+    assert rows.shape == (3, 2, 2) and rows[1].tolist() == [[3.0, 4.0], [1.0, 2.0]]
+    torch = pytest.importorskip("torch")
+    assert np.allclose(rows.tolist(), _vmapped_vjps(torch).tolist(), rtol=1e-12, atol=0)
