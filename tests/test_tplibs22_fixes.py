@@ -233,3 +233,13 @@ def test_vmap_over_autograd_grad_as_pytorch():
     assert rows.shape == (3, 2, 2) and rows[1].tolist() == [[3.0, 4.0], [1.0, 2.0]]
     torch = pytest.importorskip("torch")
     assert np.allclose(rows.tolist(), _vmapped_vjps(torch).tolist(), rtol=1e-12, atol=0)
+
+
+def test_vmap_over_autograd_grad_of_batched_outputs_says_what_is_missing():
+    x = minigrad.ones(2, requires_grad=True)
+
+    def per_sample(v):
+        return minigrad.autograd.grad((x * v).sum(), x, minigrad.ones(()).mul(v.sum()))
+
+    with pytest.raises(NotImplementedError, match="vmap over autograd.grad"):
+        minigrad.vmap(per_sample)(minigrad.ones(3, 2))
