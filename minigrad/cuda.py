@@ -11,6 +11,8 @@ installs a counting allocator then).
 
 from __future__ import annotations
 
+import types as _types
+
 from . import backend
 from .backend import OutOfMemoryError  # noqa: F401  (torch.cuda.OutOfMemoryError)
 
@@ -271,3 +273,14 @@ class graph:  # noqa: N801 - PyTorch's name
         raise NotImplementedError(
             "torch.cuda.graph: minigrad does not capture CUDA graphs; run the code eagerly"
         )
+
+
+# torch.cuda.random: the generator functions above, as an attribute (torchattacks calls
+# ``torch.cuda.random.manual_seed``); ``import torch.cuda.random`` needs minigrad.cuda to be a
+# package, which it is not yet.
+random = _types.ModuleType(__name__ + ".random", "``torch.cuda.random``: the GPU generators.")
+for _name in (
+    "manual_seed", "manual_seed_all", "get_rng_state", "set_rng_state", "get_rng_state_all",
+    "set_rng_state_all",
+):  # fmt: skip
+    setattr(random, _name, globals()[_name])

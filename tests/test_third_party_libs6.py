@@ -404,3 +404,30 @@ def _torchjd_came_ranger(torch):
 def test_torchjd_came_ranger_as_with_pytorch():
     ours, theirs = _both(_torchjd_came_ranger, "torchjd", "came_pytorch", "pytorch_ranger")
     assert theirs is None or close(ours, theirs)
+
+
+def _torchattacks(torch):
+    """torchattacks' FGSM, PGD, BIM, CW, DeepFool, MI-FGSM, PGD-L2, APGD (seeded through
+    ``torch.cuda.random.manual_seed`` too) and EOT-PGD on a small CNN: perturbations and the
+    predictions on the adversarial images; an attack's repr."""
+    ta = importlib.import_module("torchattacks")
+    torch.manual_seed(0)
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(144, 3)).eval()
+    x, y = torch.rand(4, 1, 8, 8), torch.tensor([0, 1, 2, 0])
+    attacks = [
+        ta.FGSM(model, eps=8 / 255), ta.PGD(model, steps=3, random_start=False),
+        ta.BIM(model, steps=3), ta.CW(model, c=1, steps=5), ta.DeepFool(model, steps=3),
+        ta.MIFGSM(model, steps=3), ta.PGDL2(model, steps=3, random_start=False),
+        ta.APGD(model, steps=3, seed=0), ta.EOTPGD(model, steps=2, eot_iter=2, random_start=False),
+    ]  # fmt: skip
+    out = []
+    for attack in attacks:
+        adversarial = attack(x, y)
+        out.append([(adversarial - x).abs().sum().item(), model(adversarial).argmax(1).tolist()])
+    return out, repr(attacks[1])
+
+
+def test_torchattacks_as_with_pytorch():
+    ours, theirs = _both(_torchattacks, "torchattacks")
+    assert theirs is None or close(ours, theirs, rtol=1e-5, atol=1e-5)

@@ -243,3 +243,10 @@ def test_vmap_over_autograd_grad_of_batched_outputs_says_what_is_missing():
 
     with pytest.raises(NotImplementedError, match="vmap over autograd.grad"):
         minigrad.vmap(per_sample)(minigrad.ones(3, 2))
+
+
+def test_cuda_random_namespace():
+    """torchattacks' APGD seeds with ``torch.cuda.random.manual_seed``."""
+    random = minigrad.cuda.random
+    assert random.manual_seed is minigrad.cuda.manual_seed
+    assert random.get_rng_state is minigrad.cuda.get_rng_state
