@@ -9,7 +9,7 @@ import weakref
 import numpy as np  # apply_/map_ run on CPU tensors, whose arrays are NumPy's
 
 from . import _legacy, dtypes, return_types
-from ._warnings import warn_deprecated_linalg, warn_user
+from ._warnings import warn_deprecated_linalg, warn_user_once
 from .autograd import graph
 from .autograd.graph import names_node, version_counter
 from .ops.base import autocast_op, check_bool_arg, check_number_arg, refuse_dtype
@@ -101,17 +101,48 @@ def false(self) -> bool:
     return False
 
 
+_IDENTITY = "This function is the identity in these cases."
+_CONJ = "Consider using x.conj()."
+
+
 def adjoint(self):
     """The conjugate transpose of the last two dims (the transpose for real tensors)."""
     if self.ndim == 0:
-        return deprecated_identity(self, "adjoint()").conj()
+        return deprecated_identity(self, "adjoint()", _CONJ).conj()
     return self.mT.conj()
 
 
-def deprecated_identity(t, name: str):
-    """``t`` itself (a view) for a matrix transpose of a 0-d tensor, with PyTorch's warning."""
-    warn_user(f"{name} is deprecated on 0-D tensors. This function is the identity in these cases.")
-    return t.transpose(0, -1)
+def mH(self):  # noqa: N802 - PyTorch's name
+    """``Tensor.mH``: :func:`adjoint` as a property (PyTorch's own warning on 0-D tensors)."""
+    if self.ndim == 0:
+        return deprecated_identity(self, "Tensor.mH", _CONJ).conj()
+    return self.mT.conj()
+
+
+def deprecated_identity(t, name: str, hint: str = _IDENTITY):
+    """``t`` itself for a matrix transpose of a 0-d tensor (``mT``, ``mH``, ``H``, ``adjoint``),
+    with PyTorch's warning (once per process, as its ``TORCH_WARN_ONCE``)."""
+    _warn_0d(name, hint)
+    return t
+
+
+def _warn_0d(name: str, hint: str = _IDENTITY):
+    warn_user_once(name, f"{name} is deprecated on 0-D tensors. {hint}")
+
+
+def T(self):  # noqa: N802 - PyTorch's name
+    """All dims reversed; PyTorch deprecates it on tensors other than matrices and warns once."""
+    if self.ndim == 0:
+        _warn_0d("Tensor.T")  # (still a permute, as PyTorch's)
+    elif self.ndim != 2:
+        warn_user_once(
+            "Tensor.T reversed",
+            "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+            "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+            "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to "
+            "reverse the dimensions of a tensor.",
+        )
+    return self.permute(tuple(reversed(range(self.ndim))))
 
 
 def H(self):  # noqa: N802 - PyTorch's name
@@ -120,7 +151,9 @@ def H(self):  # noqa: N802 - PyTorch's name
         raise RuntimeError(
             f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor."
         )
-    return (self.transpose(0, 1) if self.ndim else self.t()).conj()  # (as PyTorch: Transpose)
+    if self.ndim == 0:
+        return deprecated_identity(self, "Tensor.H", _CONJ).conj()
+    return self.transpose(0, 1).conj()  # (as PyTorch: Transpose)
 
 
 def matrix_power(self, n):

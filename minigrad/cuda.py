@@ -15,6 +15,7 @@ installs a counting allocator then).
 from __future__ import annotations
 
 import sys
+import types as _types
 
 from . import _cuda_device, backend
 from . import _cuda_nvtx as nvtx
@@ -172,3 +173,14 @@ def set_rng_state_all(new_states) -> None:
 
 # torch.cuda's names that minigrad.cuda's parameters would shadow if imported above
 device, seed = _cuda_device.device, _cuda_device.seed
+
+
+# torch.cuda.random: the generator functions above, as an attribute (torchattacks calls
+# ``torch.cuda.random.manual_seed``); ``import torch.cuda.random`` needs minigrad.cuda to be a
+# package, which it is not yet.
+random = _types.ModuleType(__name__ + ".random", "``torch.cuda.random``: the GPU generators.")
+for _name in (
+    "manual_seed", "manual_seed_all", "get_rng_state", "set_rng_state", "get_rng_state_all",
+    "set_rng_state_all",
+):  # fmt: skip
+    setattr(random, _name, globals()[_name])

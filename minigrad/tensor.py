@@ -1081,9 +1081,7 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         out = _ops.permute(self, tuple(range(self.ndim))[::-1])  # (a 0-d or 1-d one: itself)
         return named_as(out, "TBackward0")
 
-    @property
-    def T(self):  # noqa: N802 - PyTorch's name
-        return _ops.permute(self, tuple(reversed(range(self.ndim))))
+    T = property(_meta.T)
 
     @property
     def mT(self):  # noqa: N802
@@ -1143,7 +1141,7 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
     conj, conj_physical, resolve_conj = _ops.conj, _ops.conj_physical, _ops.resolve_conj
     resolve_neg, _conj = _ops.resolve_neg, _ops.conj
     real, imag = property(_ops.real, _ops.set_real), property(_ops.imag, _ops.set_imag)
-    H, mH = property(_meta.H), property(_meta.adjoint)  # noqa: N815 - PyTorch's names
+    H, mH = property(_meta.H), property(_meta.mH)  # noqa: N815 - PyTorch's names
     adjoint = _meta.adjoint
     qr, svd, cholesky, angle, dim_order = (
         _meta.qr,

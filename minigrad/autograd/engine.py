@@ -53,6 +53,10 @@ _CREATE_GRAPH_CYCLE = (
     "the leak."
 )
 
+# Set by minigrad.func.vmap while a vmap runs: ``grad`` with cotangents batched by it (torchjd
+# maps ``autograd.grad`` over the rows of a Jacobian) runs as ``is_grads_batched``.
+batched_grad_hook = None
+
 
 def grad(
     outputs,
@@ -92,6 +96,14 @@ def grad(
         )
     if allow_unused is None:
         allow_unused = materialize_grads
+    if not is_grads_batched and batched_grad_hook is not None and grad_outputs is not None:
+        out = batched_grad_hook(
+            grad, outputs, inputs, grad_outputs,
+            dict(retain_graph=retain_graph, create_graph=create_graph,
+                 allow_unused=allow_unused, materialize_grads=materialize_grads),
+        )  # fmt: skip
+        if out is not None:  # cotangents batched by a running vmap
+            return out
     if is_grads_batched:
         return _batched_grad(
             outputs,

@@ -19,7 +19,7 @@ from ..autograd.engine import grad as _grad
 from ..ops.joining import stack
 
 
-def _as_tuple(x, name: str, fn: str):
+def _tupled(x, name: str, fn: str):
     single = not isinstance(x, tuple)
     items = (x,) if single else x
     for i, t in enumerate(items):
@@ -29,6 +29,47 @@ def _as_tuple(x, name: str, fn: str):
                 f"value at index {i} has type {type(t).__name__}."
             )
     return single, items
+
+
+# PyTorch's private helpers of this module, with its semantics (pytorch-minimize imports them)
+def _as_tuple(inp, arg_name=None, fn_name=None):
+    """``(was_tuple, tuple_of_tensors)``, checked; without names only the tuple, unchecked."""
+    if arg_name is None and fn_name is None:
+        return inp if isinstance(inp, tuple) else tuple(inp) if isinstance(inp, list) else (inp,)
+    single, items = _tupled(inp, arg_name, fn_name)
+    return not single, items
+
+
+def _tuple_postprocess(res, to_unpack):
+    """Undo :func:`_as_tuple` on ``res``: ``to_unpack`` is its flag, or the (outer, inner)
+    pair of flags of a tuple of tuples."""
+    if isinstance(to_unpack, tuple):
+        if not to_unpack[1]:
+            res = tuple(el[0] for el in res)
+        if not to_unpack[0]:
+            res = res[0]
+    elif not to_unpack:
+        res = res[0]
+    return res
+
+
+def _grad_postprocess(inputs, create_graph: bool):
+    """``inputs`` (a tuple, or a tuple of tuples) detached unless ``create_graph``."""
+    if isinstance(inputs[0], graph.Tensor):
+        return inputs if create_graph else tuple(t.detach() for t in inputs)
+    return tuple(_grad_postprocess(t, create_graph) for t in inputs)
+
+
+def _construct_standard_basis_for(tensors, tensor_numels):
+    """The N×N identity (N = sum of ``tensor_numels``) cut into column blocks, one per tensor
+    with its dtype and device: the rows are the standard basis, each block one tensor's part."""
+    total, chunks, start = sum(tensor_numels), [], 0
+    for tensor, numel in zip(tensors, tensor_numels):
+        chunk = tensor.new_zeros(total, numel)
+        chunk.diagonal(start).fill_(1)
+        chunks.append(chunk)
+        start -= numel
+    return tuple(chunks)
 
 
 def _prepare(inputs, create_graph: bool):
@@ -74,11 +115,11 @@ def vjp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
         >>> g
         tensor([2., 4.])
     """
-    single_in, ins = _as_tuple(inputs, "inputs", "vjp")
+    single_in, ins = _tupled(inputs, "inputs", "vjp")
     with grad_mode.enable_grad():
         ins = _prepare(ins, create_graph)
         outputs = func(*ins)
-        single_out, outs = _as_tuple(outputs, "outputs of the user-provided function", "vjp")
+        single_out, outs = _tupled(outputs, "outputs of the user-provided function", "vjp")
         if v is None:
             if any(o.numel() != 1 for o in outs):
                 raise RuntimeError(
@@ -87,7 +128,7 @@ def vjp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
                 )
             vs = tuple(o.new_ones(o.shape) for o in outs)
         else:
-            _, vs = _as_tuple(v, "v", "vjp")
+            _, vs = _tupled(v, "v", "vjp")
         live = [(o, w) for o, w in zip(outs, vs) if o.requires_grad]
         grads = (
             _grad(
@@ -114,13 +155,13 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
         >>> t
         tensor([2., 4.])
     """
-    single_in, ins = _as_tuple(inputs, "inputs", "jvp")
+    single_in, ins = _tupled(inputs, "inputs", "jvp")
     vs = _directions(ins, v, "jvp")
     with forward_ad._nested_level() as level, grad_mode.set_grad_enabled(create_graph):
         ins = _prepare(ins, create_graph)
         duals = [forward_ad.make_dual(t, w, level=level) for t, w in zip(ins, vs)]
         outputs = func(*duals)
-        single_out, outs = _as_tuple(outputs, "outputs of the user-provided function", "jvp")
+        single_out, outs = _tupled(outputs, "outputs of the user-provided function", "jvp")
         jvps = [forward_ad.tangent_of(o, level) for o in outs]
     jvps = _fill(jvps, outs, strict, "output", "jvp")
     return _out(_finish(outs, create_graph), single_out), _out(
@@ -137,7 +178,7 @@ def _directions(ins, v, fn: str):
                 f"single Tensor with a single element ({fn})."
             )
         return tuple(t.new_ones(t.shape) for t in ins)
-    _, vs = _as_tuple(v, "v", fn)
+    _, vs = _tupled(v, "v", fn)
     if len(vs) != len(ins):
         raise RuntimeError(
             f"{fn}: v has {len(vs)} tensors but there are {len(ins)} inputs; they must match"
@@ -194,11 +235,11 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
         >>> jacobian(lambda x: x.sin(), minigrad.zeros(2))    # diag(cos 0)
     """
     _check_jacobian_options(strategy, create_graph, strict, vectorize)
-    single_in, ins = _as_tuple(inputs, "inputs", "jacobian")
+    single_in, ins = _tupled(inputs, "inputs", "jacobian")
     with grad_mode.enable_grad():
         ins = _prepare(ins, create_graph)
         outputs = func(*ins)
-        single_out, outs = _as_tuple(outputs, "outputs of the user-provided function", "jacobian")
+        single_out, outs = _tupled(outputs, "outputs of the user-provided function", "jacobian")
         rows = []
         for i, o in enumerate(outs):
             per_input = [[] for _ in ins]
@@ -238,7 +279,7 @@ def hessian(func, inputs, create_graph: bool = False, strict: bool = False,
     Example:
         >>> hessian(lambda x: (x ** 3).sum(), minigrad.tensor([1.0, 2.0]))   # diag(6x)
     """
-    single_in, ins = _as_tuple(inputs, "inputs", "hessian")
+    single_in, ins = _tupled(inputs, "inputs", "hessian")
     if outer_jacobian_strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
 
@@ -259,8 +300,8 @@ def hessian(func, inputs, create_graph: bool = False, strict: bool = False,
 
 def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     """``(func(inputs), vᵀ·H)`` for a function returning one element."""
-    single_in, ins = _as_tuple(inputs, "inputs", "vhp")
-    _, vs = _as_tuple(v, "v", "vhp") if v is not None else (None, None)
+    single_in, ins = _tupled(inputs, "inputs", "vhp")
+    _, vs = _tupled(v, "v", "vhp") if v is not None else (None, None)
     with grad_mode.enable_grad():
         ins = _prepare(ins, create_graph)
         out = func(*ins)
@@ -284,7 +325,7 @@ def hvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     """``(func(inputs), H·v)`` for a function returning one element, by forward-over-reverse:
     the gradient is taken on dual inputs whose tangent is ``v``, and its tangent is ``H·v``
     (equal to :func:`vhp`'s ``vᵀ·H``: the Hessian is symmetric)."""
-    single_in, ins = _as_tuple(inputs, "inputs", "hvp")
+    single_in, ins = _tupled(inputs, "inputs", "hvp")
     vs = _directions(ins, v, "hvp")
     with forward_ad._nested_level() as level, grad_mode.enable_grad():
         ins = _prepare(ins, create_graph)

@@ -6,6 +6,7 @@ import functools
 import threading
 
 from .. import backend
+from ..autograd import engine as _engine
 from ..autograd import function as _function
 from ..autograd import graph
 from ..ops.joining import cat
@@ -272,6 +273,30 @@ def _unbatch(o, d, level, size):
     return value.movedim(0, d) if d else value
 
 
+def _grad_of_batched(grad, outputs, inputs, grad_outputs, options):
+    """``autograd.grad`` inside a vmap with the cotangents batched (as PyTorch's vmap over the
+    backward): run once with ``is_grads_batched`` and batch the results at the same level.
+    None where no cotangent is batched (the plain call)."""
+    flat = (grad_outputs,) if isinstance(grad_outputs, graph.Tensor) else tuple(grad_outputs)
+    levels = {t._level for t in flat if type(t) is BatchedTensor}
+    if not levels:
+        return None
+    level = max(levels)
+    nested = any(len(levels_of(t)) > 1 for t in flat if t is not None)
+    if len(levels) > 1 or nested or any(levels_of(t) for t in [*outputs, *inputs]):
+        raise NotImplementedError(
+            "vmap over autograd.grad: only cotangents (grad_outputs) batched by one vmap are "
+            "supported, not batched outputs or inputs or nested vmaps"
+        )
+    size = dict(_levels.stack)[level]
+    cotangents = [
+        t._value if type(t) is BatchedTensor else None if t is None else t.expand(size, *t.shape)
+        for t in flat
+    ]
+    results = grad(outputs, inputs, cotangents, is_grads_batched=True, **options)
+    return tuple(None if r is None else make_batched(r, level) for r in results)
+
+
 def _enter(size: int, randomness: str) -> int:
     global _active
     with _lock:
@@ -282,6 +307,7 @@ def _enter(size: int, randomness: str) -> int:
             _dispatch.set_vmap(_interpose)
             _function.interposer = _interpose_function
             backend.random_hook = _RandomHook
+            _engine.batched_grad_hook = _grad_of_batched
     _levels.stack.append((level, size))
     _levels.randomness.append(randomness)
     return level
@@ -297,3 +323,4 @@ def _exit() -> None:
             _dispatch.set_vmap(None)
             _function.interposer = None
             backend.random_hook = None
+            _engine.batched_grad_hook = None

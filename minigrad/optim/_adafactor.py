@@ -63,7 +63,7 @@ class Adafactor(Optimizer):
             lr=lr, beta2_decay=beta2_decay, eps=eps, d=d, weight_decay=weight_decay,
             maximize=maximize,
         )  # fmt: skip
-        super().__init__(params, defaults, foreach=foreach)
+        super().__init__(params, dict(defaults, foreach=foreach))
 
     def _validate(self, group: dict, where: str) -> None:
         """PyTorch's checks, in its order and words (the base class's then pass)."""

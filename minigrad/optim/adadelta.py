@@ -57,7 +57,8 @@ class Adadelta(Optimizer):
     ):
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
         super().__init__(
-            params, defaults, foreach=foreach, capturable=capturable, differentiable=differentiable
+            params,
+            dict(defaults, foreach=foreach, capturable=capturable, differentiable=differentiable),
         )
 
     def _init_state(self, p, state, group) -> None:

@@ -72,7 +72,7 @@ class Adagrad(Optimizer):
             maximize=maximize,
         )
         super().__init__(
-            params, defaults, foreach=foreach, differentiable=differentiable, fused=fused
+            params, dict(defaults, foreach=foreach, differentiable=differentiable, fused=fused)
         )
         for group in self.param_groups:
             for p in group["params"]:

@@ -86,11 +86,13 @@ class Adam(Optimizer):
         )
         super().__init__(
             params,
-            defaults,
-            foreach=foreach,
-            capturable=capturable,
-            differentiable=differentiable,
-            fused=fused,
+            dict(
+                defaults,
+                foreach=foreach,
+                capturable=capturable,
+                differentiable=differentiable,
+                fused=fused,
+            ),
         )
         if not all(isinstance(beta, float) for beta in betas):  # Adam's own check, not NAdam's
             raise ValueError("betas must be either both floats or both Tensors")  # (0, 0.99) too
@@ -213,7 +215,8 @@ class Adamax(Optimizer):
     ):
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize)
         super().__init__(
-            params, defaults, foreach=foreach, capturable=capturable, differentiable=differentiable
+            params,
+            dict(defaults, foreach=foreach, capturable=capturable, differentiable=differentiable),
         )
 
     def _init_state(self, p, state, group) -> None:
@@ -295,7 +298,8 @@ class NAdam(Optimizer):
             maximize=maximize,
         )
         super().__init__(
-            params, defaults, foreach=foreach, capturable=capturable, differentiable=differentiable
+            params,
+            dict(defaults, foreach=foreach, capturable=capturable, differentiable=differentiable),
         )
 
     def _init_state(self, p, state, group) -> None:

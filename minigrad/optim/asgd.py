@@ -66,7 +66,8 @@ class ASGD(Optimizer):
             lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, maximize=maximize
         )
         super().__init__(
-            params, defaults, foreach=foreach, capturable=capturable, differentiable=differentiable
+            params,
+            dict(defaults, foreach=foreach, capturable=capturable, differentiable=differentiable),
         )
 
     def _init_state(self, p, state, group) -> None:

@@ -310,6 +310,15 @@ class Optimizer:
         if step is not None and not getattr(step, "_with_step_hooks", False):
             cls.step = _step_hooks.with_step_hooks(step)  # hooks run around a user's own step
 
+    def _patch_step_function(self) -> None:
+        """PyTorch's: make sure the class's ``step`` runs the step hooks (here
+        ``__init_subclass__`` did already; wrappers that skip ``__init__``, pytorch_optimizer's
+        Magma, call it) and name ``zero_grad`` for the profiler."""
+        self._zero_grad_profile_name = f"Optimizer.zero_grad#{type(self).__name__}.zero_grad"
+        step = type(self).step
+        if not getattr(step, "_with_step_hooks", False):
+            type(self).step = _step_hooks.with_step_hooks(step)
+
     def register_step_pre_hook(self, hook):
         """Run ``hook(optimizer, args, kwargs)`` before each ``step``; it may return new
         ``(args, kwargs)``. Returns a handle whose ``remove()`` unregisters it."""

@@ -67,7 +67,8 @@ class RAdam(Optimizer):
             maximize=maximize,
         )
         super().__init__(
-            params, defaults, foreach=foreach, capturable=capturable, differentiable=differentiable
+            params,
+            dict(defaults, foreach=foreach, capturable=capturable, differentiable=differentiable),
         )
 
     def _init_state(self, p, state, group) -> None:

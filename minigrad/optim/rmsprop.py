@@ -77,7 +77,8 @@ class RMSprop(Optimizer):
             maximize=maximize,
         )
         super().__init__(
-            params, defaults, foreach=foreach, capturable=capturable, differentiable=differentiable
+            params,
+            dict(defaults, foreach=foreach, capturable=capturable, differentiable=differentiable),
         )
 
     def _init_state(self, p, state, group) -> None:

@@ -66,7 +66,7 @@ class SGD(Optimizer):
             maximize=maximize,
         )
         super().__init__(
-            params, defaults, foreach=foreach, differentiable=differentiable, fused=fused
+            params, dict(defaults, foreach=foreach, differentiable=differentiable, fused=fused)
         )
 
     def _validate(self, group: dict, where: str) -> None:
