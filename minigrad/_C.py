@@ -17,6 +17,7 @@ from ._torch_function import DisableTorchFunction, DisableTorchFunctionSubclass
 from ._torch_function import disabled_torch_function_impl as _disabled_torch_function_impl
 from .backend import Generator
 from .jit._script_method import ScriptMethod
+from .ops.decompositions import LinAlgError as _LinAlgError  # noqa: F401 - linalg.LinAlgError
 from .tensor import Tensor
 
 _TensorMeta = type(Tensor)  # the metaclass of Tensor, as torch._C._TensorMeta (Lightning's hints)

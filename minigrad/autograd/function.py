@@ -273,6 +273,9 @@ def _output_of(ctx: FunctionCtx, args, raw, index: int, differentiable: bool):
     counter (an in-place change of either is seen by the nodes that saved the other), and an
     in-place op on it under grad mode is refused, as PyTorch's views made in a custom Function."""
     out = graph.Tensor._make(raw._data, raw.device, differentiable, ctx if differentiable else None)
+    cls = ctx.function_cls
+    if cls.__module__.startswith("minigrad.") and not cls.__dict__.get("outputs_alias_inputs"):
+        return out  # minigrad's own Functions make their views themselves (split, unbind)
     source = raw._base if raw._base is not None else raw
     if any(source is a or source is a._base for a in args if isinstance(a, graph.Tensor)):
         out._version_counter = graph.version_counter(raw)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import operator
 
 import numpy as np
 
@@ -764,11 +765,21 @@ def tensor_args(tensors, op: str) -> tuple:
     return tensors
 
 
+def _integer_scalar(dim, op: str) -> int:
+    """A 0-d integer tensor or NumPy integer given as a dim, as PyTorch's argument parser takes
+    them (torchkbnufft passes the elements of ``torch.arange``); anything else is a TypeError."""
+    dtype = getattr(dim, "dtype", None)
+    kind = None if dtype is None else np.dtype(getattr(dtype, "numpy", dtype)).kind
+    if getattr(dim, "ndim", None) == 0 and kind in ("i", "u"):
+        return operator.index(dim)
+    raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+
+
 def normalize_dim(dim: int, ndim: int, op: str) -> int:
     """A dimension index in ``[0, ndim)``; negative counts from the end, as in PyTorch."""
     size = max(ndim, 1)  # a 0-d tensor accepts dim 0 and -1
     if not isinstance(dim, int) or isinstance(dim, bool):
-        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+        dim = _integer_scalar(dim, op)
     if not -size <= dim < size:
         raise IndexError(
             f"{op}: Dimension out of range (expected to be in range of [{-size}, {size - 1}], "
@@ -785,6 +796,8 @@ def normalize_dims(dim, ndim: int, op: str) -> tuple:
         dims = (dim,)
     elif isinstance(dim, (tuple, list)):
         dims = tuple(dim)
+    elif getattr(dim, "ndim", None) == 0:  # a 0-d integer tensor (or a TypeError)
+        dims = (_integer_scalar(dim, op),)
     else:
         raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {type(dim).__name__}")
     out = tuple(sorted({normalize_dim(d, ndim, op) for d in dims}))

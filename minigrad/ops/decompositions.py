@@ -25,7 +25,9 @@ class LinAlgError(RuntimeError):
     positive-definite for Cholesky (``torch.linalg.LinAlgError``; a ``RuntimeError``)."""
 
 
-LinAlgError.__module__ = "minigrad.linalg"  # where users meet it (and pickle finds it)
+# PyTorch's class is ``torch._C._LinAlgError`` (its name in tracebacks and ``type(e).__name__``)
+LinAlgError.__name__ = LinAlgError.__qualname__ = "_LinAlgError"
+LinAlgError.__module__ = "minigrad._C"  # where pickle finds it
 
 
 def _lapack_errors(forward):

@@ -14,7 +14,7 @@ def _cubic_minimum(x1, f1, g1, x2, f2, g2, bounds=None) -> float:
     low, high = bounds if bounds is not None else (min(x1, x2), max(x1, x2))
     d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
     d2_square = d1 * d1 - g1 * g2
-    if d2_square < 0:
+    if not d2_square >= 0:  # (NaN too, as PyTorch)
         return (low + high) / 2.0
     d2 = math.sqrt(d2_square)
     if x1 <= x2:

@@ -114,6 +114,8 @@ class BackwardHookFunction(Function):
     refused under grad mode, as PyTorch's); their gradients go to ``state`` in backward,
     which may replace them. (PyTorch's name: ``grad_fn`` reads BackwardHookFunctionBackward.)"""
 
+    outputs_alias_inputs = True  # a user's Function's aliasing outputs, as PyTorch's (function.py)
+
     @staticmethod
     def forward(ctx, state, stage, *tensors):
         ctx.state, ctx.stage = state, stage

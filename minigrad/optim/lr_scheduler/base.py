@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 
 from ..._warnings import warn_user
 from ...tensor import Tensor
@@ -51,8 +52,9 @@ class LRScheduler:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "get_lr" in cls.__dict__:  # each scheduler's get_lr warns when called from outside
-            cls.get_lr = _warning_outside_step(cls.__dict__["get_lr"])
+        get_lr = cls.__dict__.get("get_lr")
+        if _is_ours(get_lr):  # each of minigrad's schedulers warns when called from outside step
+            cls.get_lr = _warning_outside_step(get_lr)  # (a program's own get_lr does not)
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         _check_optimizer(optimizer)
@@ -150,6 +152,16 @@ class LRScheduler:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, last_lr={self._last_lr})"
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _is_ours(fn) -> bool:
+    """``fn`` is a function defined in minigrad's own files (as PyTorch, whose built-in
+    schedulers warn from their ``get_lr`` and a subclass's own ``get_lr`` does not)."""
+    code = getattr(fn, "__code__", None)
+    return code is not None and code.co_filename.startswith(_PACKAGE_DIR + os.sep)
 
 
 def _warning_outside_step(get_lr):
