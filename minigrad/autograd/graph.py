@@ -498,10 +498,12 @@ class Node:
         backward reads). Not named ``saved_tensors``: PyTorch's built-in nodes have no such
         attribute (only a custom Function's ``ctx`` has it), and graph walkers such as
         torchviz's ``make_dot`` take its presence for a custom Function's node."""
-        if self._released:
-            self._raise_released()
-        saved_cls, hooked_cls = SavedTensor, _saved_hooks.HookedSavedTensor
         entries = self._saved
+        if not entries:  # (release empties it: a node with entries was not released)
+            if self._released:
+                self._raise_released()
+            return entries
+        saved_cls, hooked_cls = SavedTensor, _saved_hooks.HookedSavedTensor
         for s in entries:
             if type(s) is saved_cls or type(s) is hooked_cls:
                 break
