@@ -502,7 +502,7 @@ def _run_node(node, grads, buffers, needed, retain_graph, plain) -> None:
     """Run one node's backward and pass its input gradients on (into ``buffers``), each
     checked against its input first (shape, dtype, device: the common case inline, the rest
     in ``Node._check``) and, in anomaly mode, for NaN."""
-    if node.num_outputs != 1:
+    if len(grads) != 1:  # (a buffer has one entry per output: no read of num_outputs)
         grads = _materialize(node, grads)
     edges = node.edges
     n = len(edges)

@@ -362,6 +362,12 @@ _SCALAR_ARGUMENT_NODES = frozenset(
 )
 
 
+# Types of values that are never tensors: hot loops test ``type(x) is Tensor``, then this set,
+# before isinstance, whose slow path (Tensor has a metaclass, so isinstance of anything not
+# exactly a Tensor calls its __instancecheck__) costs ~60 ns more for a number or None.
+NOT_TENSORS = frozenset({float, int, bool, type(None), complex})
+
+
 # True once a hook has been registered on any node (Node.register_prehook / register_hook,
 # which Tensor.register_hook and retain_grad use): until then the engine skips its two hook
 # tests per node, reads of class attributes that CPython 3.11 does not specialize.
@@ -459,8 +465,9 @@ class Node:
                 self._unpack_order = order
             return
         saved = []  # a loop, not a comprehension: this runs once per recorded op
-        for t in tensors:  # (None first: isinstance of a non-tensor is slow, Tensor having a
-            if t is not None and isinstance(t, tensor_cls):  # metaclass)
+        for t in tensors:  # (the type first: see NOT_TENSORS)
+            kind = type(t)
+            if kind is tensor_cls or (kind not in NOT_TENSORS and isinstance(t, tensor_cls)):
                 t = SavedTensor(t, t._output_nr if t.grad_fn is self else None)
             saved.append(t)
         self._saved = tuple(saved)
@@ -491,10 +498,12 @@ class Node:
         backward reads). Not named ``saved_tensors``: PyTorch's built-in nodes have no such
         attribute (only a custom Function's ``ctx`` has it), and graph walkers such as
         torchviz's ``make_dot`` take its presence for a custom Function's node."""
-        if self._released:
-            self._raise_released()
-        saved_cls, hooked_cls = SavedTensor, _saved_hooks.HookedSavedTensor
         entries = self._saved
+        if not entries:  # (release empties it: a node with entries was not released)
+            if self._released:
+                self._raise_released()
+            return entries
+        saved_cls, hooked_cls = SavedTensor, _saved_hooks.HookedSavedTensor
         for s in entries:
             if type(s) is saved_cls or type(s) is hooked_cls:
                 break

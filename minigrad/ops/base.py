@@ -21,6 +21,7 @@ tracer = None
 
 
 _grad_accumulator = graph.grad_accumulator
+_NOT_TENSORS = graph.NOT_TENSORS  # (see there: types tested before isinstance)
 _RECORDED = graph._RECORDED  # op class -> the class of its recorded nodes (graph.recorded_class)
 
 # This thread's grad and anomaly modes (thread-local objects, bound once: read on every op).
@@ -389,7 +390,8 @@ class Op(Node):
         if self.differentiable and _grad_state.enabled:
             edges, meta = [], []
         for a in args:
-            if isinstance(a, tensor_cls):
+            kind = type(a)  # (isinstance of a number is slow, Tensor having a metaclass)
+            if kind is tensor_cls or (kind not in _NOT_TENSORS and isinstance(a, tensor_cls)):
                 if device is None:
                     device = a.device
                 elif a.device is not device and not _meta_with_cpu_scalars(args):
@@ -439,6 +441,9 @@ class Op(Node):
             return _record_fallback(self, args, e)
         except MemoryError as e:  # NumPy's and CuPy's allocation failures, as PyTorch's
             raise backend.OutOfMemoryError.restating(self.label(), device, e) from e
+        # (read before the class changes: a node's attribute reads are slower after that, as
+        # CPython 3.11 then keeps its attributes in a dict of its own)
+        is_view = self.is_view
         if recording and (out.dtype.kind in "fc" or dtypes.is_differentiable(out.dtype)):
             result = tensor_cls._make(out, device, True, self)
             save_inputs = self.save_inputs  # (a class attribute: one unspecialized read)
@@ -450,7 +455,7 @@ class Op(Node):
             self.__class__ = _RECORDED.get(self.__class__) or graph.recorded_class(self)
         else:
             result = tensor_cls._make(out, device)
-        if self.is_view:  # share the version counter; keep the chain of view ops from the base
+        if is_view:  # share the version counter; keep the chain of view ops from the base
             source = args[0]
             counter = result._version_counter = version_counter(source)
             if source._base is not None:
@@ -521,8 +526,11 @@ class Op(Node):
             return fn(ops, *args)
         tensor_cls = graph.Tensor
         arrays = []  # a loop, not a comprehension: this runs once per node of a backward
-        for a in args:
-            arrays.append(a._data if isinstance(a, tensor_cls) else a)
+        for a in args:  # (type first: isinstance of a number is slow, see Op.__call__)
+            kind = type(a)
+            if kind is tensor_cls or (kind not in _NOT_TENSORS and isinstance(a, tensor_cls)):
+                a = a._data
+            arrays.append(a)
         out = fn(self.xp, *arrays)
         make, device = tensor_cls._make, self.device
         if type(out) is not tuple:
