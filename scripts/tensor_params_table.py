@@ -159,8 +159,8 @@ def number_params(path, name):
     """[(position, name, kind)] of ``path.name``'s number parameters (PyTorch's positions), where
     PyTorch refuses a multi-element Tensor (``cumsum(x, t)``: "argument 'dim' (position 2) must
     be int, not Tensor") and minigrad's parameter there has PyTorch's name, and PyTorch's name of the op when its message names another
-    (``fft_fft``). The arguments before ``p`` are tried as Tensors and as ints (``threshold(x,
-    1, t)``)."""
+    (``fft_fft``). The arguments before ``p`` are tried as Tensors, ints and tuples (``threshold(x,
+    1, t)``, ``full((2,), t)``)."""
     t, many = torch.arange(1.0, 7.0).reshape(2, 3), torch.ones(2, 2)
     mine = getattr(minigrad.Tensor if path == "Tensor" else _ns(minigrad, path), name)
     names = _params(mine)
@@ -170,7 +170,7 @@ def number_params(path, name):
     for p in range(4):
         if names is not None and p >= len(names):
             break
-        for head in itertools.product((t, 1), repeat=p):
+        for head in itertools.product((t, 1, (2,)), repeat=p):
             msg = _torch_call(path, name, [*head, many])
             m = re.match(
                 rf"(\w+)\(\): argument '(\w+)' \(position {p + 1}\) must be ({NUMBER_KINDS}), "
@@ -178,7 +178,7 @@ def number_params(path, name):
                 msg,
             )
             # refused after every head (not clamp(x, t, t)'s Tensor overload)
-            heads = itertools.product((t, 1), repeat=p)
+            heads = itertools.product((t, 1, (2,)), repeat=p)
             same = m and (names is None or names[p] == m.group(2))  # minigrad's parameter too
             if same and not any(_parses(path, name, [*h, many]) for h in heads):
                 found.append((p, m.group(2), m.group(3)))

@@ -72,3 +72,10 @@ def test_parameter_refused_too():
 def test_zero_dim_tensors_taken_as_pytorch(call):
     expected = call(torch)
     assert call(minigrad).flatten().tolist() == pytest.approx(expected.flatten().tolist())
+
+
+def test_number_after_a_tuple_refused():
+    """``full(size, fill_value)``: the number parameter after a tuple of ints."""
+    with pytest.raises(TypeError, match=r"full\(\): argument 'fill_value' \(position 2\)"):
+        minigrad.full((2,), minigrad.ones(2, 2))
+    assert minigrad.full((2,), minigrad.tensor(3.0)).tolist() == [3.0, 3.0]
