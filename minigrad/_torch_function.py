@@ -31,7 +31,7 @@ import functools
 import threading
 import weakref
 
-from ._tensor_params import REFUSED
+from ._tensor_params import REFUSED, TENSORS
 from .autograd import graph
 
 
@@ -193,10 +193,14 @@ def dispatch(public, impl, args: tuple, kwargs: dict, relevant=None):
 def dispatching(fn, refusal=None):
     """``fn`` wrapped to take part in the protocol (see the module docstring). ``refusal``
     (a :class:`minigrad._tensor_params.Refusal`): PyTorch's ``TypeError`` for a number where
-    ``fn`` takes a Tensor, screened first (a class lookup per listed position)."""
+    ``fn`` takes a Tensor, screened first (a class lookup per listed position); and for a
+    Tensor of more than one element where ``fn`` takes a number (a class lookup per number
+    position the call reaches, and one per keyword argument, only for functions that have
+    number parameters)."""
 
-    kinds, refused = _kind_of_class, REFUSED
+    kinds, refused, tensors = _kind_of_class, REFUSED, TENSORS
     first, second, more, keywords = (None, 0, False, ()) if refusal is None else refusal.split()
+    numbers, number_keywords = ((), ()) if refusal is None else refusal.number_screen()
 
     @functools.wraps(fn)
     def call(*args, **kwargs):
@@ -207,6 +211,16 @@ def dispatching(fn, refusal=None):
                 hit = True
             if hit or more or (kwargs and not keywords.isdisjoint(kwargs)):
                 refusal(args, kwargs)
+        if numbers:  # (a Tensor where a number is expected: cumsum(x, t))
+            n = len(args)
+            for at in numbers:
+                if at < n and args[at].__class__ in tensors:
+                    refusal.refuse_tensors(args, kwargs)
+            if kwargs:
+                for a in kwargs.values():
+                    if a.__class__ in tensors:
+                        refusal.refuse_tensors(args, kwargs)
+                        break
         # the common case inline (about 0.2 us): no mode, every argument of a known plain class
         if not _entered[0]:
             for a in args:
