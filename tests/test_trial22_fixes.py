@@ -108,3 +108,19 @@ def test_a_sequence_other_than_a_list_is_read_item_by_item():
     assert minigrad.tensor(range(3)).tolist() == [0, 1, 2]
     pandas = pytest.importorskip("pandas")
     assert minigrad.tensor(pandas.Series([1.0, 2.0])).dtype == minigrad.float64
+
+
+def test_cudnn_flags_set_the_switches_for_a_block():
+    """``torch.backends.cudnn.flags`` (Hugging Face's CTC loss runs under it): set inside, put
+    back after, as PyTorch's."""
+    cudnn = minigrad.backends.cudnn
+    before = (cudnn.enabled, cudnn.deterministic, cudnn.benchmark_limit)
+    with cudnn.flags(enabled=False, deterministic=True):
+        assert cudnn.enabled is False and cudnn.deterministic is True
+    assert (cudnn.enabled, cudnn.deterministic, cudnn.benchmark_limit) == before
+    previous = cudnn.set_flags(_benchmark=True)
+    try:
+        assert cudnn.benchmark is True and previous[1] is False
+    finally:
+        cudnn.set_flags(*previous)
+    assert cudnn.benchmark is False
