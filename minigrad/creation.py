@@ -333,7 +333,6 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     return full(input.shape, fill_value, **_like(input, dtype, device), requires_grad=requires_grad)
 
 
-@_memory_format.takes_layout
 def number_args(op: str, **values) -> None:
     """PyTorch's parser TypeError for a Tensor of more than one element where a parameter
     (``values``, in PyTorch's order from position 1) is a number; a one-element Tensor is
@@ -345,6 +344,7 @@ def number_args(op: str, **values) -> None:
             )
 
 
+@_memory_format.takes_layout
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 unless a bound is a float.
 

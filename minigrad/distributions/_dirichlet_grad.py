@@ -3,7 +3,7 @@ component held at its quantile of its Beta(α_i, Σα - α_i) marginal, the rest
 
 from __future__ import annotations
 
-from .. import creation, ops
+from .. import creation, dtypes, ops
 from ..autograd import grad_mode
 from ..autograd.function import Function, once_differentiable
 from ..tensor import Tensor
@@ -25,7 +25,7 @@ def beta_quantile_slope(x, a, b):
     Computed in float64 without gradient; 0 where x is 0.
     """
     with grad_mode.no_grad():
-        x, a, b = (v.detach().to(dtype="float64") for v in ops.broadcast_tensors(x, a, b))
+        x, a, b = (v.detach().to(dtype=dtypes.float64) for v in ops.broadcast_tensors(x, a, b))
         flip = x > (a + 1) / (a + b + 2)
         psi_ab = ops.digamma(a + b)
         psi_fixed = ops.where(flip, ops.digamma(a), ops.digamma(a + 1))  # ψ(a) or ψ(a+n+1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend, creation, ops, special
+from .. import backend, creation, dtypes, ops, special
 from ..autograd import grad_mode
 from ..autograd.function import Function, once_differentiable
 from ..tensor import Tensor
@@ -87,8 +87,8 @@ def standard_gamma_grad(concentration, sample):
     about 10·√(α + x) more. Computed in float64, without gradient.
     """
     with grad_mode.no_grad():
-        alpha = concentration.detach().to(dtype="float64")
-        x = sample.detach().to(dtype="float64")
+        alpha = concentration.detach().to(dtype=dtypes.float64)
+        x = sample.detach().to(dtype=dtypes.float64)
         alpha, x = ops.broadcast_tensors(alpha, x)
         log_ratio = x.log() - alpha.log()  # log r_0: Γ(α)/Γ(α+1) = 1/α
         psi = ops.digamma(alpha + 1)  # ψ(α + n + 1)
@@ -141,8 +141,8 @@ def regularized_gamma(concentration, x):
     value = special.gammainc(alpha.detach(), x)
     if alpha.requires_grad:
         with grad_mode.no_grad():
-            a = alpha.detach().to(dtype="float64")
-            v = x.detach().to(dtype="float64")
+            a = alpha.detach().to(dtype=dtypes.float64)
+            v = x.detach().to(dtype=dtypes.float64)
             inside = ops.where(v > 0, v, a)
             prefix = a * inside.log() - inside - ops.lgamma(a)
             d_alpha = _lower_gamma_grad_alpha(a, inside, prefix).where(v > 0, 0.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .. import creation
+from .. import creation, dtypes
 from ..autograd import grad_mode
 from ..ops import special, where
 from . import constraints
@@ -55,7 +55,7 @@ class VonMises(Distribution):
         and every element accepted in a round takes that round's angle."""
         shape = self._extended_shape(sample_shape)
         with grad_mode.no_grad():
-            kappa = self.concentration.to(dtype="float64")
+            kappa = self.concentration.to(dtype=dtypes.float64)
             proposal_r = _proposal_r(kappa)
             device = self.loc.device
             angles = creation.zeros(shape, dtype="float64", device=device)
@@ -68,7 +68,7 @@ class VonMises(Distribution):
                 accept = ((c * (2 - c) - u2) > 0) | ((c / u2).log() + 1 - c >= 0)
                 angles = where(accept, (u3 - 0.5).sign() * f.acos(), angles)
                 done = done | accept
-            loc = self.loc.to(dtype="float64")
+            loc = self.loc.to(dtype=dtypes.float64)
             return ((angles + math.pi + loc).remainder(2 * math.pi) - math.pi).to(self.loc.dtype)
 
     def expand(self, batch_shape, _instance=None):
