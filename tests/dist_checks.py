@@ -413,6 +413,25 @@ def mpi_missing() -> str | None:
     return None
 
 
+def run_on_two_ranks(program: str, out, *extra: str) -> dict:
+    """``tests/<program>`` (a PyTorch script that writes its results as JSON to ``out``) on 2
+    ranks by minigrad's launcher under ``as_torch``: the JSON it wrote. Skips (pytest) without
+    MPI."""
+    import subprocess
+    from pathlib import Path
+
+    import pytest
+
+    if mpi_missing():
+        pytest.skip(mpi_missing())
+    root = Path(__file__).resolve().parents[1]
+    command = [sys.executable, "-m", "minigrad.distributed.run", "-n", "2", "-m",
+               "minigrad.as_torch", str(root / "tests" / program), str(out), *extra]  # fmt: skip
+    proc = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(Path(out).read_text())
+
+
 def run_beside_torchrun(program: str, tmp_path) -> tuple[dict, dict]:
     """``tests/<program>`` (a PyTorch script that writes its results as JSON to the path it
     is given) on 2 ranks: by minigrad's launcher under ``as_torch`` and by PyTorch's

@@ -11,8 +11,6 @@ without a process group.
 
 import importlib
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -30,16 +28,9 @@ REFERENCE = ROOT / "tests" / "data" / "dist21_reference.json"
 @pytest.fixture(scope="module")
 def ranks(tmp_path_factory):
     """Each rank's results of the job."""
-    from dist_checks import mpi_missing
+    from dist_checks import run_on_two_ranks
 
-    if mpi_missing():
-        pytest.skip(mpi_missing())
-    out = tmp_path_factory.mktemp("dist21") / "job.json"
-    command = [sys.executable, "-m", "minigrad.distributed.run", "-n", "2", "-m",
-               "minigrad.as_torch", str(ROOT / "tests" / "dist21_program.py"), str(out)]  # fmt: skip
-    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return json.loads(out.read_text())
+    return run_on_two_ranks("dist21_program.py", tmp_path_factory.mktemp("dist21") / "job.json")
 
 
 def test_the_program_matches_pytorch_on_gloo(ranks):

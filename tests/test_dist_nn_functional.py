@@ -4,8 +4,6 @@ deprecation warnings (tests/data/dist_nn_reference.json, from ``torchrun --nproc
 on gloo), and the gradients are each collective's adjoint worked out by hand."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,16 +14,10 @@ REFERENCE = ROOT / "tests" / "data" / "dist_nn_reference.json"
 
 @pytest.fixture(scope="module")
 def ranks(tmp_path_factory):
-    from dist_checks import mpi_missing
+    from dist_checks import run_on_two_ranks
 
-    if mpi_missing():
-        pytest.skip(mpi_missing())
     out = tmp_path_factory.mktemp("dist_nn") / "job.json"
-    command = [sys.executable, "-m", "minigrad.distributed.run", "-n", "2", "-m",
-               "minigrad.as_torch", str(ROOT / "tests" / "dist_nn_program.py"), str(out)]  # fmt: skip
-    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return json.loads(out.read_text())["ranks"]
+    return run_on_two_ranks("dist_nn_program.py", out)["ranks"]
 
 
 def test_outputs_gradients_and_warnings_are_pytorchs(ranks):
