@@ -635,6 +635,17 @@ from .random import default_generator, get_rng_state, set_rng_state  # noqa: E40
 from . import _strided, nested, sparse  # noqa: E402
 from ._aten_aliases import *  # noqa: E402, F403
 from ._autocast_state import *  # noqa: E402, F403
+from ._checks import (  # noqa: E402 - torch._check and its kin
+    _check,
+    _check_index,
+    _check_is_size,
+    _check_not_implemented,
+    _check_tensor_all,
+    _check_tensor_all_with,
+    _check_type,
+    _check_value,
+    _check_with,
+)
 from ._copy_variants import *  # noqa: E402, F403
 from ._foreach import *  # noqa: E402, F403 - torch._foreach_mul_ and friends
 from ._from_file import from_file  # noqa: E402

@@ -184,3 +184,11 @@ for _name in (
     "set_rng_state_all",
 ):  # fmt: skip
     setattr(random, _name, globals()[_name])
+
+
+def __getattr__(name: str):
+    """``default_generators``: each GPU's default generator, as ``torch.cuda.default_generators``
+    (empty where CuPy sees no GPU; read when asked: CuPy is imported lazily)."""
+    if name == "default_generators":
+        return tuple(_generator(i) for i in range(device_count()))
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

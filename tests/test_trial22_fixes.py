@@ -124,3 +124,51 @@ def test_cudnn_flags_set_the_switches_for_a_block():
     finally:
         cudnn.set_flags(*previous)
     assert cudnn.benchmark is False
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: m._check(False),
+        lambda m: m._check(False, lambda: "bad size"),
+        lambda m: m._check(1),
+        lambda m: m._check(m.tensor(True)),
+        lambda m: m._check_index(False, lambda: "i"),
+        lambda m: m._check_value(False),
+        lambda m: m._check_not_implemented(False, lambda: 3),
+        lambda m: m._check_is_size(3, max=2),
+        lambda m: m._check_tensor_all(m.tensor([True, False])),
+        lambda m: m._check_tensor_all([True]),
+        lambda m: m._check_tensor_all_with(ValueError, m.tensor([False]), lambda: "x"),
+        lambda m: m._check_with(UserWarning, False, None),
+        lambda m: m._check(False, "not a callable"),
+    ],
+)
+def test_torch_check_family_raises_as_pytorch(call):
+    """``torch._check`` and its kin (LLaVA's ``_check_tensor_all_with``): PyTorch's exception
+    types and words."""
+    import warnings
+
+    results = []
+    libraries = [minigrad]
+    try:
+        import torch
+
+        libraries.append(torch)
+    except ImportError:
+        pass
+    for lib in libraries:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            with pytest.raises(Exception) as raised:
+                call(lib)
+        results.append((type(raised.value), str(raised.value).replace("minigrad.", "torch.")))
+    assert all(r == results[0] for r in results)
+    minigrad._check(True)
+    minigrad._check_tensor_all(minigrad.tensor([True, True]))
+
+
+def test_cuda_default_generators_is_empty_without_a_gpu():
+    if minigrad.cuda.is_available():
+        pytest.skip("a GPU is present")
+    assert minigrad.cuda.default_generators == ()
