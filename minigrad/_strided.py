@@ -46,30 +46,57 @@ def _check_geometry(op: str, size, stride, storage_offset) -> tuple:
 
 
 def _flat_positions(op: str, input, size, stride, storage_offset) -> np.ndarray:
-    """The positions in ``input``'s flattened elements that the strided window reads."""
+    """The positions in ``input``'s flattened elements (row-major) that the strided window
+    reads: the storage positions ``storage_offset + Σ i_k·stride_k``, each of which must hold
+    one of ``input``'s own elements (minigrad reads only those)."""
     size, stride = _check_geometry(op, size, stride, storage_offset)
     input._data.strides  # noqa: B018 - under vmap this raises NotImplementedError: no rule
-    if not input.is_contiguous():
-        raise NotImplementedError(
-            f"{op}: minigrad restrides only contiguous tensors (it gathers from the tensor's "
-            f"own elements); got one of shape {tuple(input.shape)} and stride {input.stride()}. "
-            "Call .contiguous() first"
-        )
     own = input.storage_offset()
     start = own if storage_offset is None else int(storage_offset)
-    positions = np.full(size, start - own, dtype=np.int64)
-    for dim, (n, step) in enumerate(zip(size, stride)):
-        shape = [1] * len(size)
-        shape[dim] = n
-        positions = positions + (np.arange(n, dtype=np.int64) * step).reshape(shape)
-    if positions.size and (positions.min() < 0 or positions.max() >= input.numel()):
+    wanted = _storage_positions(size, stride, start - own)  # relative to input's first element
+    if input.is_contiguous():
+        positions = wanted
+        inside = not positions.size or (positions.min() >= 0 and positions.max() < input.numel())
+    else:
+        positions, inside = _own_elements_at(op, input, wanted)
+    if not inside:
         need = start + 1 + sum((n - 1) * s for n, s in zip(size, stride))
         raise RuntimeError(
             f"{op}: sizes {list(size)}, strides {list(stride)} and storage offset {start} reach "
             f"elements [{start}, {need}) of the storage, outside the tensor's own elements "
-            f"[{own}, {own + input.numel()}) (minigrad reads only those)"
+            f"(minigrad reads only those)"
         )
     return positions
+
+
+def _storage_positions(size, stride, offset: int) -> np.ndarray:
+    """``offset + Σ i_k·stride_k`` for every index ``i`` of ``size``."""
+    positions = np.full(size, offset, dtype=np.int64)
+    for dim, (n, step) in enumerate(zip(size, stride)):
+        shape = [1] * len(size)
+        shape[dim] = n
+        positions = positions + (np.arange(n, dtype=np.int64) * step).reshape(shape)
+    return positions
+
+
+def _own_elements_at(op: str, input, wanted: np.ndarray) -> tuple:
+    """For a non-contiguous ``input`` (a transposed or sliced view, as Longformer's chunks):
+    the row-major index of the element of ``input`` at each storage position of ``wanted``
+    (relative to its first element), and whether every one holds such an element."""
+    strides = input.stride()
+    if any(s < 0 for s in strides):
+        raise NotImplementedError(f"{op}: a tensor with negative strides is not supported")
+    mine = _storage_positions(tuple(input.shape), strides, 0).reshape(-1)
+    order = np.argsort(mine, kind="stable")
+    ranked = mine[order]
+    if ranked.size > 1 and (ranked[1:] == ranked[:-1]).any():
+        raise NotImplementedError(
+            f"{op}: a tensor whose elements share memory (an expanded tensor) is not supported; "
+            "call .contiguous() first"
+        )
+    slot = np.searchsorted(ranked, wanted).clip(0, max(ranked.size - 1, 0))
+    inside = bool(ranked.size) and bool((ranked[slot] == wanted).all()) or not wanted.size
+    return order[slot], inside
 
 
 def _index(input, positions: np.ndarray):
@@ -78,10 +105,10 @@ def _index(input, positions: np.ndarray):
 
 
 def as_strided(input, size, stride, storage_offset=None) -> Tensor:
-    """The window of contiguous ``input``'s elements at flat positions
-    ``storage_offset + Σ i_k·stride_k``, arranged in ``size``: a view sharing ``input``'s
-    memory, as PyTorch's (gradients of overlapping windows add up; an in-place write through
-    a window that reads an element twice is refused).
+    """The window of ``input``'s memory at storage positions ``storage_offset + Σ
+    i_k·stride_k``, arranged in ``size``: a view sharing ``input``'s memory, as PyTorch's
+    (gradients of overlapping windows add up; an in-place write through a window that reads an
+    element twice is refused). Every position read must hold one of ``input``'s own elements.
 
     Example:
         >>> minigrad.arange(6.0).as_strided((2, 3), (1, 2))

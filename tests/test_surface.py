@@ -259,9 +259,26 @@ def test_complex_view_copies_match_torch():
     assert got.data_ptr() != back.data_ptr()
 
 
+def test_as_strided_of_a_strided_view_reads_its_storage_as_pytorch():
+    """Longformer's chunks: ``as_strided`` of a view that is not contiguous windows the memory
+    under it, by the storage's strides, as PyTorch's; gradients reach the view's elements."""
+    values = np.arange(96.0).reshape(2, 48)
+    results = []
+    for lib in (minigrad, torch):
+        base = lib.tensor(values, requires_grad=True)
+        view = base[:, 8:40].view(2, 2, 2, 8)
+        window = view.as_strided((2, 3, 2, 8), (48, 8, 8, 1))
+        (window * window).sum().backward()
+        transposed = base.detach().view(2, 6, 8).transpose(1, 2).as_strided((2, 3, 4), (48, 2, 8))
+        results.append((window.tolist(), base.grad.tolist(), transposed.tolist()))
+    assert results[0] == results[1]
+
+
 def test_as_strided_refusals():
-    with pytest.raises(NotImplementedError, match="contiguous"):
-        minigrad.randn(3, 4).t().as_strided((2, 2), (1, 1))
+    with pytest.raises(NotImplementedError, match="share memory"):
+        minigrad.randn(3, 1).expand(3, 4).as_strided((2, 2), (1, 1))
+    with pytest.raises(RuntimeError, match="outside"):
+        minigrad.randn(4, 4).t()[:2].as_strided((4,), (1,))
     with pytest.raises(RuntimeError, match="outside"):
         minigrad.randn(4).as_strided((3,), (2,))
     with pytest.raises(RuntimeError, match="length"):

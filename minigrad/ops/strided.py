@@ -26,10 +26,15 @@ class AsStrided(Op):
         self.overlaps = bool(positions.size) and np.unique(positions).size < positions.size
 
     def forward(self, x):
-        flat = x.reshape(-1)  # x is contiguous (checked by the caller): a view
-        start = int(self.positions.flat[0]) if self.positions.size else 0
-        strides = tuple(s * flat.itemsize for s in self.stride)
-        return self.xp.lib.stride_tricks.as_strided(flat[start:], shape=self.size, strides=strides)
+        strides = tuple(s * x.itemsize for s in self.stride)
+        if x.flags.c_contiguous or not self.positions.size:
+            flat = x.reshape(-1)  # a view
+            start = int(self.positions.flat[0]) if self.positions.size else 0
+            origin = flat[start:]
+        else:  # a strided view: the window starts at the element its first position names
+            first = np.unravel_index(int(self.positions.flat[0]), x.shape)
+            origin = x[tuple(slice(i, i + 1) for i in first)]
+        return self.xp.lib.stride_tricks.as_strided(origin, shape=self.size, strides=strides)
 
     def backward(self, gy):
         shape = self.input_meta[0][0]
