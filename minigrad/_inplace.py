@@ -757,30 +757,42 @@ class InPlaceMethods:
 
     # in-place changes of shape and strides: the tensor takes a new view of its own storage
     def t_(self):
-        return self._restride(self.t(), "t_")
+        return self._restride(self.t(), "t_", "TBackward1")
 
     def transpose_(self, dim0, dim1):
-        return self._restride(self.transpose(dim0, dim1), "transpose_")
+        return self._restride(self.transpose(dim0, dim1), "transpose_", "TransposeBackward1")
 
     swapaxes_ = swapdims_ = transpose_
 
     def squeeze_(self, dim=None):
-        return self._restride(self.squeeze(dim) if dim is not None else self.squeeze(), "squeeze_")
+        if dim is None:
+            return self._restride(self.squeeze(), "squeeze_", "SqueezeBackward3")
+        return self._restride(self.squeeze(dim), "squeeze_", "SqueezeBackward4")
 
     def unsqueeze_(self, dim):
-        return self._restride(self.unsqueeze(dim), "unsqueeze_")
+        return self._restride(self.unsqueeze(dim), "unsqueeze_", "UnsqueezeBackward1")
 
-    def _restride(self, view, op):
+    def _restride(self, view, op, node_name: str):
         """Make ``view`` (a view of this tensor) this tensor's own layout, as PyTorch's in-place
-        metadata ops do; a view keeps its base and records the new view ops. Refused
-        (NotImplementedError: use the out-of-place op) where autograd history or a forward-AD
-        tangent depends on the old layout."""
+        metadata ops do; a view keeps its base and records the new view ops. A computed tensor
+        that requires grad takes the view's history (the node PyTorch names ``node_name``), as
+        PyTorch records it (BigBird's ``context.unsqueeze_(2)``). Refused (NotImplementedError:
+        use the out-of-place op) for a view that requires grad, a forward-AD tangent, or outside
+        grad mode; a leaf that requires grad raises PyTorch's in-place error."""
         tangents = forward_ad.active and forward_ad.has_tangents((self, self._base))
         if self.requires_grad or tangents:
-            raise NotImplementedError(
-                f"{op}: changing the shape in place of a tensor that requires grad or carries a "
-                f"forward-AD tangent is not supported; use the out-of-place {op[:-1]}() instead"
-            )
+            if self.grad_fn is None and not tangents:
+                raise RuntimeError(
+                    "a leaf Variable that requires grad is being used in an in-place operation."
+                )
+            if tangents or self._base is not None or not grad_mode._state.enabled:
+                raise NotImplementedError(
+                    f"{op}: changing the shape in place of a view that requires grad, outside "
+                    "grad mode or with a forward-AD tangent is not supported; use the "
+                    f"out-of-place {op[:-1]}() instead"
+                )
+            graph.named_as(view, node_name)
+            self.grad_fn, self._output_nr = view.grad_fn, view._output_nr
         self._data = view._data
         if self._base is not None:
             self._view = view._view

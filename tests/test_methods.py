@@ -90,11 +90,33 @@ def test_inplace_shape_change_of_a_view_keeps_writing_to_its_base():
     assert w.grad.tolist() == [[2.0, 2.0, 2.0]]
 
 
-def test_inplace_shape_changes_refused_where_history_depends_on_layout():
-    with pytest.raises(NotImplementedError, match="t_"):
+def test_inplace_shape_changes_of_tensors_that_require_grad_as_pytorch():
+    """A computed tensor takes the view's history under PyTorch's node name (BigBird's
+    ``context.unsqueeze_(2)``); a leaf raises PyTorch's in-place error; a view that requires
+    grad is refused (NotImplementedError)."""
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
         minigrad.ones(2, 3, requires_grad=True).t_()
+    w = minigrad.ones(2, 3, requires_grad=True)
+    results = {}
+    for name, change in (
+        ("UnsqueezeBackward1", lambda x: x.unsqueeze_(1)),
+        ("SqueezeBackward4", lambda x: x.unsqueeze_(0).squeeze_(0)),
+        ("TBackward1", lambda x: x.t_()),
+        ("TransposeBackward1", lambda x: x.transpose_(0, 1)),
+    ):
+        x = w * 2
+        change(x)
+        assert x.grad_fn.name() == name and x._version >= 1
+        results[name] = tuple(x.shape)
+        (x * minigrad.arange(6.0).reshape(x.shape)).sum().backward()
+    assert results["UnsqueezeBackward1"] == (2, 1, 3) and results["TBackward1"] == (3, 2)
+    assert w.grad.tolist() == [[0.0, 12.0, 24.0], [16.0, 28.0, 40.0]]  # PyTorch's
+    s = w.exp()
+    s.unsqueeze_(0)  # exp saved its output: backward now refuses, as PyTorch
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        s.sum().backward()
     with pytest.raises(NotImplementedError, match="unsqueeze_"):
-        (minigrad.ones(2, 3, requires_grad=True) * 2).unsqueeze_(0)
+        (w * 3)[0].unsqueeze_(0)
 
 
 def test_metadata_answers():

@@ -262,8 +262,8 @@ class BatchedTensor(Tensor):
         else:
             self[key].copy_(value)  # a view of the batch: the write reaches this tensor
 
-    def _restride(self, view, op):
-        self._value._restride(view._value, op)  # the batch keeps dim 0 in the new layout
+    def _restride(self, view, op, node_name: str):
+        self._value._restride(view._value, op, node_name)  # the batch keeps dim 0 in the layout
         return self
 
     # in-place random fills: a draw of the sample's shape, which vmap's randomness batches
