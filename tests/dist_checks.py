@@ -445,19 +445,12 @@ def run_beside_torchrun(program: str, tmp_path) -> tuple[dict, dict]:
     if mpi_missing() or shutil.which("torchrun") is None:
         pytest.skip(mpi_missing() or "no torchrun")
     root = Path(__file__).resolve().parents[1]
-    script = str(root / "tests" / program)
-    launcher = [sys.executable, "-m", "minigrad.distributed.run", "-n", "2", "-m"]
-    results = []
-    for command, out in (
-        ([*launcher, "minigrad.as_torch", script], tmp_path / "ours.json"),
-        (["torchrun", "--nproc_per_node", "2", script], tmp_path / "theirs.json"),
-    ):
-        proc = subprocess.run(
-            [*command, str(out)], cwd=root, capture_output=True, text=True, timeout=300
-        )
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        results.append(json.loads(out.read_text()))
-    return results[0], results[1]
+    ours = run_on_two_ranks(program, tmp_path / "ours.json")
+    out = tmp_path / "theirs.json"
+    command = ["torchrun", "--nproc_per_node", "2", str(root / "tests" / program), str(out)]
+    proc = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return ours, json.loads(out.read_text())
 
 
 if __name__ == "__main__":

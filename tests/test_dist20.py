@@ -12,8 +12,6 @@ group is started in the pytest process: the rest checks ``dcp`` in one process a
 
 import importlib
 import json
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -31,24 +29,17 @@ REFERENCE = ROOT / "tests" / "data" / "dist20_reference.json"
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     """minigrad's results: ``{"ranks": [rank 0's, rank 1's], "before": ..., "after": ...}``."""
-    from dist_checks import mpi_missing
+    from dist_checks import run_on_two_ranks
 
-    if mpi_missing():
-        pytest.skip(mpi_missing())
     import minigrad.as_torch as as_torch
 
     with as_torch.imports():
         program = importlib.import_module("dist20_program")
     folder = tmp_path_factory.mktemp("dist20")
     before = program.one_process_before(str(folder))
-    out = folder / "job.json"
-    command = [sys.executable, "-m", "minigrad.distributed.run", "-n", "2", "-m",
-               "minigrad.as_torch", str(ROOT / "tests" / "dist20_program.py"), str(out),
-               str(folder)]  # fmt: skip
-    proc = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    ranks = run_on_two_ranks("dist20_program.py", folder / "job.json", str(folder))
     after = program.one_process_after(str(folder))
-    return {"ranks": json.loads(out.read_text()), "before": before, "after": after}
+    return {"ranks": ranks, "before": before, "after": after}
 
 
 def _same(ours, theirs, path="", tol=1e-6):
